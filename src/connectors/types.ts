@@ -1,0 +1,83 @@
+/**
+ * The contract between the flow engine and the connectors. A connector speaks one protocol
+ * (http, soap, graphql, …) and never knows which endpoint called it; the engine never knows
+ * which protocol a service speaks. Connectors do not import engine internals.
+ */
+import type { Logger } from 'pino';
+
+/** The input of one operation call, built by the step's input template. */
+export interface ConnectorInput {
+  /** Path parameters (http) or named arguments. */
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+  body?: unknown;
+  [other: string]: unknown;
+}
+
+/** One call of a service operation. */
+export interface ConnectorCall {
+  /** The operation name as declared under the service's `operations`. */
+  operation: string;
+  input: ConnectorInput;
+  /** Headers to propagate (x-request-id, traceparent); the connector adds them to its own. */
+  headers: Record<string, string>;
+  /** Fires when the request is cancelled (client gone, deadline, sibling failure). */
+  signal: AbortSignal;
+  /** The time this call may take: min(step timeout, service timeout, time left of the deadline). */
+  timeoutMs: number;
+  /** Whether `timeoutMs` is the request deadline's remaining time (decides the error code on expiry). */
+  deadlineBound: boolean;
+}
+
+/** What a connector answers. `output` is plain JSON data. */
+export interface ConnectorResult {
+  output: unknown;
+  status?: number;
+  headers?: Record<string, string | string[] | undefined>;
+}
+
+/** Per-call facts a connector may use (logging, tracing) without knowing the endpoint. */
+export interface CallContext {
+  requestId: string;
+  logger: Logger;
+}
+
+/** A schema-ish description of an operation, for the portal and load-time checks. */
+export interface OperationDescription {
+  name: string;
+  summary?: string;
+  /** Inputs the operation reads (e.g. path params it needs). */
+  requiredParams: readonly string[];
+  [other: string]: unknown;
+}
+
+/** A live client for one service. */
+export interface Connector {
+  readonly kind: string;
+  readonly service: string;
+  call(call: ConnectorCall, ctx: CallContext): Promise<ConnectorResult>;
+  describe(): readonly OperationDescription[];
+  close(): Promise<void>;
+}
+
+/** Problems found while building a connector from its config, reported at load time. */
+export interface ConnectorIssue {
+  /** Path below the service entry, e.g. ['operations', 'get', 'path']. */
+  path: readonly (string | number)[];
+  message: string;
+}
+
+/** Everything a connector factory gets: its service's config entry, already validated by its schema. */
+export interface ConnectorFactoryContext {
+  service: string;
+  /** Directory of the config file, for files the service names (WSDL, .proto). */
+  baseDir: string;
+  logger: Logger;
+}
+
+/** Builds a connector from its service config, or reports issues. */
+export type ConnectorFactory<Config> = (
+  config: Config,
+  ctx: ConnectorFactoryContext,
+) => Promise<Connector | { issues: ConnectorIssue[] }>;

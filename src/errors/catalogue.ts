@@ -1,0 +1,161 @@
+/**
+ * The one catalogue of errors Chorus answers with. Every code here is listed in docs/errors.md;
+ * `catalogue.test.ts` keeps the two in sync. Codes are stable: clients may branch on them.
+ */
+export const ERROR_CATALOGUE = {
+  CHORUS_ROUTE_NOT_FOUND: {
+    status: 404,
+    title: 'No such endpoint',
+    hint: 'Check the method and path against /openapi.json.',
+  },
+  CHORUS_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'Method not allowed on this path',
+    hint: 'The Allow header lists the methods this path accepts.',
+  },
+  CHORUS_BAD_JSON: {
+    status: 400,
+    title: 'The request body is not valid JSON',
+    hint: 'Send a well-formed JSON document.',
+  },
+  CHORUS_BODY_TOO_LARGE: {
+    status: 413,
+    title: 'The request body is too large',
+    hint: 'Send a smaller body; the limit is in the detail.',
+  },
+  CHORUS_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: 'Unsupported content type',
+    hint: 'Send the body as application/json.',
+  },
+  CHORUS_VALIDATION_FAILED: {
+    status: 400,
+    title: 'The request does not match the endpoint input',
+    hint: 'The errors list names each field that is missing or wrong.',
+  },
+  CHORUS_UPSTREAM_STATUS: {
+    status: 502,
+    title: 'A backend answered with an error status',
+    hint: 'The service and its status are in the problem; check that backend.',
+  },
+  CHORUS_UPSTREAM_TRANSPORT: {
+    status: 502,
+    title: 'A backend could not be reached',
+    hint: 'The service is down or refused the connection; check its url.',
+  },
+  CHORUS_UPSTREAM_DECODE: {
+    status: 502,
+    title: 'A backend answered with a body Chorus could not decode',
+    hint: 'The backend sent malformed data or a content type the operation does not expect.',
+  },
+  CHORUS_UPSTREAM_TOO_LARGE: {
+    status: 502,
+    title: 'A backend answered with a body over the size limit',
+    hint: "Raise the service's maxResponseBytes if such answers are expected.",
+  },
+  CHORUS_UPSTREAM_TIMEOUT: {
+    status: 504,
+    title: 'A backend did not answer in time',
+    hint: "The step's or service's timeout passed; raise it or make the backend faster.",
+  },
+  CHORUS_DEADLINE_EXCEEDED: {
+    status: 504,
+    title: 'The request deadline passed',
+    hint: "The endpoint's timeout covers every backend call; raise it or make the flow shorter.",
+  },
+  CHORUS_EXPRESSION_FAILED: {
+    status: 500,
+    title: 'An expression failed while answering the request',
+    hint: 'The detail names the step and the expression; guard missing fields with has() or .?field.',
+  },
+  CHORUS_CODE_STEP_FAILED: {
+    status: 500,
+    title: 'A code step threw an error',
+    hint: 'The detail names the step; see the gateway log for the stack.',
+  },
+  CHORUS_SHUTTING_DOWN: {
+    status: 503,
+    title: 'The gateway is shutting down',
+    hint: 'Retry against another replica.',
+  },
+  CHORUS_INTERNAL: {
+    status: 500,
+    title: 'Internal gateway error',
+    hint: 'See the gateway log for this request id.',
+  },
+} as const satisfies Record<string, { status: number; title: string; hint: string }>;
+
+/** A stable error code from the catalogue. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Extra, public fields that go into the problem document (never secrets, never raw backend bodies). */
+export type ProblemExtras = Record<string, unknown>;
+
+/** Options for a ChorusError beyond its code and message. */
+export interface ChorusErrorOptions {
+  cause?: unknown;
+  /** Whether trying the same call again may succeed (used by upstream policies). */
+  retryable?: boolean;
+  /** Fields copied into the problem+json document. */
+  extras?: ProblemExtras;
+  /** Data kept for flows (onError fallback expressions) but never sent to clients, e.g. a backend body. */
+  data?: unknown;
+}
+
+/** The one error type Chorus raises; everything a user sees is built from it. */
+export class ChorusError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly extras: ProblemExtras;
+  readonly data: unknown;
+
+  constructor(code: ErrorCode, message: string, options: ChorusErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ChorusError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.retryable = options.retryable ?? false;
+    this.extras = options.extras ?? {};
+    this.data = options.data;
+  }
+}
+
+/** An RFC 9457 problem document as Chorus sends it. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  hint: string;
+  instance?: string;
+  requestId?: string;
+  [extra: string]: unknown;
+}
+
+const TYPE_BASE = 'https://chorus.dev/errors#';
+
+/** Builds the problem+json document for an error; anything that is not a ChorusError becomes CHORUS_INTERNAL. */
+export function toProblem(error: unknown, requestId?: string): ProblemDocument {
+  const chorusError =
+    error instanceof ChorusError ? error : new ChorusError('CHORUS_INTERNAL', 'Internal gateway error');
+  const entry = ERROR_CATALOGUE[chorusError.code];
+  const problem: ProblemDocument = {
+    ...chorusError.extras,
+    type: TYPE_BASE + chorusError.code.toLowerCase(),
+    title: entry.title,
+    status: chorusError.status,
+    detail: chorusError.message,
+    code: chorusError.code,
+    hint: entry.hint,
+  };
+  if (requestId !== undefined) problem.requestId = requestId;
+  return problem;
+}
+
+/** Wraps anything thrown into a ChorusError with the given code, keeping ChorusErrors as they are. */
+export function asChorusError(error: unknown, code: ErrorCode, message: string): ChorusError {
+  if (error instanceof ChorusError) return error;
+  return new ChorusError(code, message, { cause: error });
+}
