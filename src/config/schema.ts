@@ -25,7 +25,10 @@ export const parameterSchema = z
       .enum(['string', 'integer', 'number', 'boolean'])
       .default('string')
       .describe('The type the raw text is converted to.'),
-    required: z.boolean().optional().describe('Whether the parameter must be present (path params always are).'),
+    required: z
+      .boolean()
+      .optional()
+      .describe('Whether the parameter must be present (path params always are).'),
     default: scalarSchema.optional().describe('Value used when the parameter is absent.'),
     description: z.string().optional().describe('What the parameter means, for the portal.'),
     enum: z.array(scalarSchema).optional().describe('The only values allowed.'),
@@ -43,7 +46,9 @@ const parametersSchema = z.record(z.string().min(1), parameterSchema);
 /** What an endpoint accepts; validated once per request by validators compiled at load. */
 export const inputSchema = z
   .strictObject({
-    params: parametersSchema.optional().describe('Path parameters, by the name used in {braces} in the path.'),
+    params: parametersSchema
+      .optional()
+      .describe('Path parameters, by the name used in {braces} in the path.'),
     query: parametersSchema.optional().describe('Query parameters.'),
     headers: parametersSchema.optional().describe('Request headers (names are case-insensitive).'),
     body: z
@@ -61,14 +66,17 @@ export const onErrorSchema = z
       fallback: z.string().describe('A CEL expression whose value replaces the output; `error` is in scope.'),
     }),
   ])
-  .describe('fail (default): the request fails; skip: the output is null; {fallback: expr}: the output is expr.');
+  .describe(
+    'fail (default): the request fails; skip: the output is null; {fallback: expr}: the output is expr.',
+  );
 
 /** A step of a flow: exactly one of call, map or code, with optional modifiers. */
 export const stepSchema = z
   .strictObject({
-    id: z.string().regex(IDENTIFIER, 'step ids are letters, digits and _ (not starting with a digit)').describe(
-      'The step id; its output is steps.<id>.',
-    ),
+    id: z
+      .string()
+      .regex(IDENTIFIER, 'step ids are letters, digits and _ (not starting with a digit)')
+      .describe('The step id; its output is steps.<id>.'),
     description: z.string().optional().describe('What the step does, for the portal.'),
     call: z
       .string()
@@ -87,11 +95,16 @@ export const stepSchema = z
       ])
       .optional()
       .describe('A function called with the scope; its (awaited) return value is the output.'),
-    when: z.string().optional().describe('A CEL expression; the step runs only when it is true (else its output is null).'),
+    when: z
+      .string()
+      .optional()
+      .describe('A CEL expression; the step runs only when it is true (else its output is null).'),
     forEach: z
       .string()
       .optional()
-      .describe('A CEL expression giving a list; the step runs once per element (`item`, `index`); output is the list.'),
+      .describe(
+        'A CEL expression giving a list; the step runs once per element (`item`, `index`); output is the list.',
+      ),
     concurrency: z
       .number()
       .int()
@@ -100,7 +113,9 @@ export const stepSchema = z
       .optional()
       .describe('With forEach: most runs in flight at once (default 10).'),
     onError: onErrorSchema.optional(),
-    timeout: durationSchema.optional().describe("Timeout of this step's call; the request deadline still applies."),
+    timeout: durationSchema
+      .optional()
+      .describe("Timeout of this step's call; the request deadline still applies."),
   })
   .superRefine((step, ctx) => {
     const kinds = (['call', 'map', 'code'] as const).filter((kind) => step[kind] !== undefined);
@@ -117,7 +132,11 @@ export const stepSchema = z
       ctx.addIssue({ code: 'custom', path: ['input'], message: 'input is only for call steps' });
     }
     if (step.concurrency !== undefined && step.forEach === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'concurrency is only for forEach steps' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['concurrency'],
+        message: 'concurrency is only for forEach steps',
+      });
     }
   })
   .describe('A step of a flow.');
@@ -129,10 +148,7 @@ export const responseSchema = z
       .union([z.number().int().min(100).max(599), z.string()])
       .default(200)
       .describe('The status: a number, or a "{{ expression }}".'),
-    headers: z
-      .record(z.string(), z.string())
-      .optional()
-      .describe('Response headers; values are templates.'),
+    headers: z.record(z.string(), z.string()).optional().describe('Response headers; values are templates.'),
     body: templateSchema.optional().describe("Template of the JSON body (default: the last step's output)."),
   })
   .describe('The response of an endpoint.');
@@ -140,7 +156,11 @@ export const responseSchema = z
 /** A public operation of the API. */
 export const endpointSchema = z
   .strictObject({
-    id: z.string().regex(IDENTIFIER).optional().describe('Operation id (default: derived from method and path).'),
+    id: z
+      .string()
+      .regex(IDENTIFIER)
+      .optional()
+      .describe('Operation id (default: derived from method and path).'),
     method: httpMethodSchema,
     path: z
       .string()
@@ -151,7 +171,10 @@ export const endpointSchema = z
     tags: z.array(z.string()).optional().describe('Groups in the portal.'),
     input: inputSchema.optional(),
     timeout: durationSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
-    flow: z.array(stepSchema).default([]).describe('The steps; they run as soon as their dependencies are done.'),
+    flow: z
+      .array(stepSchema)
+      .default([])
+      .describe('The steps; they run as soon as their dependencies are done.'),
     response: responseSchema.optional(),
   })
   .describe('A public endpoint.');
@@ -163,7 +186,9 @@ export const serverSchema = z
     port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (0: any free port).'),
     bodyLimit: sizeSchema.default('1mb').describe('Largest request body accepted.'),
     requestTimeout: durationSchema.default('30s').describe('Default deadline of a request.'),
-    shutdownGrace: durationSchema.default('10s').describe('How long in-flight requests may finish on SIGTERM.'),
+    shutdownGrace: durationSchema
+      .default('10s')
+      .describe('How long in-flight requests may finish on SIGTERM.'),
     keepAliveTimeout: durationSchema.default('5s').describe('How long an idle client connection is kept.'),
     headersTimeout: durationSchema.default('10s').describe('How long a client may take to send its headers.'),
   })
@@ -175,9 +200,15 @@ export const configSchema = z
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
     version: z.literal(1).default(1).describe('Config format version.'),
     server: serverSchema.default(serverSchema.parse({})),
-    vars: z.record(z.string(), z.unknown()).default({}).describe('Constants available to expressions as vars.'),
+    vars: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Constants available to expressions as vars.'),
     services: z
-      .record(z.string().regex(/^[A-Za-z][\w-]*$/, 'service names are letters, digits, _ and -'), serviceSchema)
+      .record(
+        z.string().regex(/^[A-Za-z][\w-]*$/, 'service names are letters, digits, _ and -'),
+        serviceSchema,
+      )
       .default({})
       .describe('The backends, by name.'),
     endpoints: z.array(endpointSchema).default([]).describe('The public API.'),

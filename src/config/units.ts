@@ -19,7 +19,5 @@ export function parseSize(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
   const match = SIZE.exec(value.trim());
   if (!match) return undefined;
-  return Math.floor(
-    Number(match[1]) * SIZE_FACTOR[match[2]!.toLowerCase() as keyof typeof SIZE_FACTOR],
-  );
+  return Math.floor(Number(match[1]) * SIZE_FACTOR[match[2]!.toLowerCase() as keyof typeof SIZE_FACTOR]);
 }

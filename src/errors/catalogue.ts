@@ -142,7 +142,6 @@ export function toProblem(error: unknown, requestId?: string): ProblemDocument {
     error instanceof ChorusError ? error : new ChorusError('CHORUS_INTERNAL', 'Internal gateway error');
   const entry = ERROR_CATALOGUE[chorusError.code];
   const problem: ProblemDocument = {
-    ...chorusError.extras,
     type: TYPE_BASE + chorusError.code.toLowerCase(),
     title: entry.title,
     status: chorusError.status,
@@ -150,6 +149,8 @@ export function toProblem(error: unknown, requestId?: string): ProblemDocument {
     code: chorusError.code,
     hint: entry.hint,
   };
+  // Extras follow the standard fields and never replace them.
+  for (const [key, value] of Object.entries(chorusError.extras)) if (!(key in problem)) problem[key] = value;
   if (requestId !== undefined) problem.requestId = requestId;
   return problem;
 }

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `chorus` command. Runs the TypeScript sources directly (Node >= 22.18 strips types); a
+// published package runs the compiled dist/ instead.
+import { existsSync } from 'node:fs';
+
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const { main } = await import(existsSync(compiled) ? compiled.href : '../src/cli/main.ts');
+const code = await main(process.argv.slice(2));
+if (code !== 0) process.exitCode = code;

@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+/** The `chorus` command: start, validate, openapi, schema. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { formatIssue, sortIssues } from '../config/issues.ts';
+import { configJsonSchema } from '../config/json-schema.ts';
+import { loadConfig } from '../config/load.ts';
+import { compilePlan } from '../engine/compile.ts';
+import { createLogger } from '../observability/logger.ts';
+import { generateOpenApi } from '../portal/openapi.ts';
+import { startGateway } from '../server/server.ts';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const HELP: Record<string, string> = {
+  main: `chorus ${VERSION} — API orchestration gateway
+
+Usage:
+  chorus start <config> [--port N] [--host H] [--log-level L]   serve the API a config declares
+  chorus validate <config>                                      check a config; lists every problem
+  chorus openapi <config>                                       print the OpenAPI 3.1 document
+  chorus schema                                                 print the config JSON Schema
+
+A config is YAML, JSON, or a TypeScript module exporting defineConfig({...}).
+Run "chorus <command> --help" for a command's options.`,
+  start: `Usage: chorus start <config> [options]
+
+Serves the API declared in <config>.
+
+Options:
+  --port N         port to listen on (default: server.port in the config, else 8080)
+  --host H         address to listen on (default: server.host, else 127.0.0.1)
+  --log-level L    fatal, error, warn, info (default), debug, trace, silent
+  -h, --help       show this help
+
+Stops gracefully on SIGTERM or SIGINT: in-flight requests finish within server.shutdownGrace.`,
+  validate: `Usage: chorus validate <config>
+
+Loads and compiles <config> without serving it. Prints "file:line:col message" for every problem
+and exits 1, or prints a summary and exits 0.`,
+  openapi: `Usage: chorus openapi <config> [--server-url URL]
+
+Prints the OpenAPI 3.1 document of the API declared in <config> as JSON.`,
+  schema: `Usage: chorus schema
+
+Prints the JSON Schema of the config format (the same as schema/chorus.schema.json).`,
+};
+
+/** Runs the CLI with the given arguments; resolves to the exit code (start resolves when serving). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${HELP.main}\n`);
+    return command === undefined ? 1 : 0;
+  }
+  if (command === '-v' || command === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!(command in HELP) || command === 'main') {
+    process.stderr.write(`chorus: unknown command "${command}"\n\n${HELP.main}\n`);
+    return 1;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'log-level': { type: 'string' },
+        'server-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`chorus ${command}: ${(error as Error).message}\n\n${HELP[command]}\n`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP[command]}\n`);
+    return 0;
+  }
+  if (command === 'schema') {
+    process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    return 0;
+  }
+  const file = positionals[0];
+  if (file === undefined) {
+    process.stderr.write(`chorus ${command}: missing <config>\n\n${HELP[command]}\n`);
+    return 1;
+  }
+  if (command === 'start') {
+    return start(file, values as { port?: string; host?: string; 'log-level'?: string });
+  }
+  const logger = pino({ level: 'silent' });
+  const loaded = await loadConfig(file);
+  if (!loaded.ok) return reportIssues(loaded.issues);
+  if (command === 'openapi') {
+    const serverUrl = values['server-url'];
+    const doc = generateOpenApi(loaded.loaded.config, typeof serverUrl === 'string' ? { serverUrl } : {});
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+  const compiled = await compilePlan(loaded.loaded, logger);
+  if (!compiled.ok) return reportIssues(compiled.issues);
+  const { config } = compiled.plan;
+  await compiled.plan.close();
+  const steps = config.endpoints.reduce((sum, endpoint) => sum + endpoint.flow.length, 0);
+  process.stdout.write(
+    `${file}: valid — ${Object.keys(config.services).length} services, ${config.endpoints.length} endpoints, ${steps} steps\n`,
+  );
+  return 0;
+}
+
+function reportIssues(issues: Parameters<typeof sortIssues>[0]): number {
+  for (const issue of sortIssues(issues)) process.stderr.write(`${formatIssue(issue)}\n`);
+  process.stderr.write(`${issues.length} problem${issues.length === 1 ? '' : 's'} found\n`);
+  return 1;
+}
+
+async function start(
+  file: string,
+  options: { port?: string; host?: string; 'log-level'?: string },
+): Promise<number> {
+  const port = options.port === undefined ? undefined : Number(options.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    process.stderr.write(`chorus start: --port must be a number from 0 to 65535, got "${options.port}"\n`);
+    return 1;
+  }
+  const logger = createLogger(options['log-level'] === undefined ? {} : { level: options['log-level'] });
+  const loaded = await loadConfig(file);
+  if (!loaded.ok) return reportIssues(loaded.issues);
+  const compiled = await compilePlan(loaded.loaded, logger);
+  if (!compiled.ok) return reportIssues(compiled.issues);
+  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gateway = await startGateway(compiled.plan, {
+      logger,
+      ...(port === undefined ? {} : { port }),
+      ...(options.host === undefined ? {} : { host: options.host }),
+    });
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? 'the port is in use (try --port)'
+        : (error as Error).message;
+    process.stderr.write(`chorus start: cannot listen: ${reason}\n`);
+    await compiled.plan.close();
+    return 1;
+  }
+  logger.info(
+    { url: gateway.url, endpoints: compiled.plan.endpoints.length, services: compiled.plan.connectors.size },
+    `chorus listening on ${gateway.url}`,
+  );
+  const stop = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    gateway.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return 0;
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`chorus: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

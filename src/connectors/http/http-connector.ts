@@ -1,0 +1,747 @@
+/**
+ * The `http` connector: calls the named operations of a REST/JSON backend through one pooled
+ * keep-alive undici client per service. Everything the config decides (base path, path
+ * templates, static headers and query, limits) is computed once in createHttpConnector, so a
+ * call only fills in its own data. undici's `pool.request` is used rather than `fetch`: it is
+ * about three times faster and gives a plain Node stream whose size can be capped while reading.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { Pool } from 'undici';
+import { parseDuration, parseSize } from '../../config/units.ts';
+import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
+import { parseUntrustedJson } from '../../json/parse.ts';
+import type {
+  CallContext,
+  Connector,
+  ConnectorCall,
+  ConnectorFactoryContext,
+  ConnectorInput,
+  ConnectorIssue,
+  ConnectorResult,
+  OperationDescription,
+} from '../types.ts';
+import type { HttpOperationConfig, HttpServiceConfig } from './schema.ts';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** How long close() lets in-flight calls finish before it destroys the pool's sockets. */
+const CLOSE_GRACE_MS = 2_000;
+/** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const PLACEHOLDER_NAME = /^[A-Za-z_][\w-]*$/;
+/** RFC 3986 path characters (pchar and "/"), percent-escapes allowed; anything else must be encoded. */
+const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What undici accepts in a header value: tab, visible ASCII and obs-text. */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Headers undici computes itself or refuses; setting them statically can only break calls. */
+const MANAGED_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'content-length',
+  'expect',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+]);
+/** Errors that say the request itself cannot be sent, so sending it again cannot help. */
+const NOT_RETRYABLE_TRANSPORT: ReadonlySet<string> = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+]);
+
+type HttpMethod = HttpOperationConfig['method'];
+type ResponseType = HttpOperationConfig['responseType'];
+type OutgoingHeaders = Record<string, string | string[]>;
+
+/** The public fields every error of one operation carries. */
+// A type alias, not an interface, so it is assignable to ProblemExtras' index signature.
+type OperationExtras = { readonly service: string; readonly operation: string };
+
+/** One operation with everything its calls need precomputed. */
+interface CompiledOperation {
+  readonly name: string;
+  readonly method: HttpMethod;
+  /** Literal path pieces around the placeholders; the service's base path is already in the first. */
+  readonly literals: readonly string[];
+  /** The placeholder names in path order; `literals` has one more entry. */
+  readonly params: readonly string[];
+  /** The encoded static query (`a=1&b=2`) or ''. */
+  readonly staticQuery: string;
+  /** Service and operation headers merged, names lowercased. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly accept: ReadonlySet<number> | null;
+  readonly responseType: ResponseType;
+  readonly extras: OperationExtras;
+}
+
+/** Creates the connector of one `http` service, or the issues that keep its config from loading. */
+export async function createHttpConnector(
+  config: HttpServiceConfig,
+  ctx: ConnectorFactoryContext,
+): Promise<Connector | { issues: ConnectorIssue[] }> {
+  const issues: ConnectorIssue[] = [];
+  const service = ctx.service;
+
+  let base: URL | undefined;
+  try {
+    base = new URL(config.url);
+    if (base.username !== '' || base.password !== '') {
+      issues.push({
+        path: ['url'],
+        message: 'credentials in the url are not sent; put them in headers (e.g. authorization)',
+      });
+    }
+  } catch {
+    issues.push({ path: ['url'], message: `"${config.url}" is not a valid URL` });
+  }
+
+  const timeoutMs = parseDuration(config.timeout ?? DEFAULT_TIMEOUT_MS);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    issues.push({ path: ['timeout'], message: 'the timeout must be a duration above 0, such as "5s"' });
+  }
+  const keepAliveMs = parseDuration(config.keepAliveTimeout);
+  if (keepAliveMs === undefined || keepAliveMs <= 0) {
+    issues.push({
+      path: ['keepAliveTimeout'],
+      message: 'keepAliveTimeout must be a duration above 0, such as "4s"',
+    });
+  }
+  const maxResponseBytes = parseSize(config.maxResponseBytes);
+  if (maxResponseBytes === undefined) {
+    issues.push({ path: ['maxResponseBytes'], message: 'expected a size such as 1024, "512kb" or "1mb"' });
+  }
+
+  const serviceHeaders = compileHeaders(config.headers, ['headers'], issues);
+  // The URL parser already normalised the base path; its trailing "/" is dropped because every
+  // operation path starts with one.
+  const basePath = base === undefined ? '' : base.pathname.replace(/\/+$/, '');
+
+  const operations = new Map<string, CompiledOperation>();
+  const descriptions: OperationDescription[] = [];
+  for (const [name, operation] of Object.entries(config.operations)) {
+    const template = parsePathTemplate(operation.path);
+    if (typeof template === 'string') {
+      issues.push({ path: ['operations', name, 'path'], message: template });
+      continue;
+    }
+    const operationHeaders = compileHeaders(operation.headers, ['operations', name, 'headers'], issues);
+    const literals = [...template.literals];
+    literals[0] = basePath + literals[0];
+    operations.set(name, {
+      name,
+      method: operation.method,
+      literals,
+      params: template.params,
+      staticQuery: encodeStaticQuery(operation.query),
+      headers: Object.freeze({ ...serviceHeaders, ...operationHeaders }),
+      accept: operation.accept === undefined ? null : new Set(operation.accept),
+      responseType: operation.responseType,
+      extras: Object.freeze({ service, operation: name }),
+    });
+    const description: OperationDescription = {
+      name,
+      requiredParams: Object.freeze([...new Set(template.params)]),
+      method: operation.method,
+      path: operation.path,
+    };
+    if (operation.summary !== undefined) description.summary = operation.summary;
+    descriptions.push(Object.freeze(description));
+  }
+
+  if (
+    issues.length > 0 ||
+    base === undefined ||
+    timeoutMs === undefined ||
+    keepAliveMs === undefined ||
+    maxResponseBytes === undefined
+  ) {
+    return { issues };
+  }
+
+  let pool: Pool;
+  try {
+    pool = new Pool(base.origin, {
+      connections: config.connections,
+      keepAliveTimeout: keepAliveMs,
+      // Caps the idle time a backend's Keep-Alive hint may ask for, so the config value is the ceiling.
+      keepAliveMaxTimeout: keepAliveMs,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { issues: [{ path: ['url'], message: `cannot create a client for ${base.origin}: ${reason}` }] };
+  }
+
+  return new HttpConnector({
+    service,
+    pool,
+    operations,
+    descriptions: Object.freeze(descriptions),
+    timeoutMs: Math.min(timeoutMs, MAX_TIMER_MS),
+    maxResponseBytes,
+    logger: ctx.logger,
+  });
+}
+
+interface HttpConnectorParts {
+  service: string;
+  pool: Pool;
+  operations: ReadonlyMap<string, CompiledOperation>;
+  descriptions: readonly OperationDescription[];
+  timeoutMs: number;
+  maxResponseBytes: number;
+  logger: Logger;
+}
+
+/** A live `http` connector; its methods live on the prototype, so a call allocates almost no closures. */
+class HttpConnector implements Connector {
+  readonly kind = 'http';
+  readonly service: string;
+  readonly #pool: Pool;
+  readonly #operations: ReadonlyMap<string, CompiledOperation>;
+  readonly #descriptions: readonly OperationDescription[];
+  readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
+  readonly #logger: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(parts: HttpConnectorParts) {
+    this.service = parts.service;
+    this.#pool = parts.pool;
+    this.#operations = parts.operations;
+    this.#descriptions = parts.descriptions;
+    this.#timeoutMs = parts.timeoutMs;
+    this.#maxResponseBytes = parts.maxResponseBytes;
+    this.#logger = parts.logger;
+  }
+
+  async call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
+    const op = this.#operations.get(call.operation);
+    if (op === undefined) {
+      // The engine checks operation names at load, so reaching this is a gateway bug.
+      throw new ChorusError(
+        'CHORUS_INTERNAL',
+        `service "${this.service}" has no operation "${call.operation}"`,
+        { extras: { service: this.service, operation: call.operation } },
+      );
+    }
+    const input = call.input;
+    const path = appendQuery(buildPath(op, input.params), op, input.query);
+    const headers = buildHeaders(op, call.headers, input.headers);
+    const body = buildBody(op, input, headers);
+
+    // The service timeout still applies when the engine grants more; then expiry is the service's.
+    const serviceBound = !(call.timeoutMs < this.#timeoutMs);
+    const limitMs = serviceBound ? this.#timeoutMs : Math.min(call.timeoutMs, MAX_TIMER_MS);
+    const deadlineBound = call.deadlineBound && !serviceBound;
+    const signal = call.signal;
+    if (signal.aborted) throw cancellation(op, signal);
+    if (limitMs <= 0) throw timeoutError(op, limitMs, deadlineBound, undefined);
+
+    const inflight = new InflightCall(signal, limitMs);
+    try {
+      const response = await this.#pool.request({
+        path,
+        method: op.method,
+        headers,
+        body,
+        signal: inflight.controller.signal,
+      });
+      const stream = response.body;
+      const declared = response.headers['content-length'];
+      if (declared !== undefined && Number(declared) > this.#maxResponseBytes) {
+        // Destroying the body aborts a response still arriving, so undici closes that connection
+        // instead of reading a body nobody will use; the abort error it emits is expected.
+        stream.on('error', ignoreError).destroy();
+        throw tooLarge(op, this.#maxResponseBytes);
+      }
+      const raw = await readCapped(stream, this.#maxResponseBytes);
+      if (raw === null) throw tooLarge(op, this.#maxResponseBytes);
+      return decodeResponse(op, response.statusCode, response.headers, raw);
+    } catch (error) {
+      if (error instanceof ChorusError) throw error;
+      if (inflight.state === TIMED_OUT) throw timeoutError(op, limitMs, deadlineBound, error);
+      if (inflight.state === CANCELLED) throw cancellation(op, signal);
+      throw transportError(op, error);
+    } finally {
+      inflight.release();
+    }
+  }
+
+  describe(): readonly OperationDescription[] {
+    return this.#descriptions;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= closePool(this.#pool, this.service, this.#logger);
+    return this.#closing;
+  }
+}
+
+const RUNNING = 0;
+const TIMED_OUT = 1;
+const CANCELLED = 2;
+
+/**
+ * The abort wiring of one call: its own controller, aborted by the caller's signal or by the
+ * timer, whichever comes first. It is its own abort listener (handleEvent) and the timer gets it
+ * as an argument, so no closure is created per call.
+ */
+class InflightCall {
+  readonly controller = new AbortController();
+  state: typeof RUNNING | typeof TIMED_OUT | typeof CANCELLED = RUNNING;
+  readonly #signal: AbortSignal;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(signal: AbortSignal, limitMs: number) {
+    this.#signal = signal;
+    signal.addEventListener('abort', this, { once: true });
+    this.#timer = setTimeout(expireInflight, limitMs, this);
+  }
+
+  /** The caller's signal fired. */
+  handleEvent(): void {
+    this.stop(CANCELLED);
+  }
+
+  stop(state: typeof TIMED_OUT | typeof CANCELLED): void {
+    if (this.state !== RUNNING) return;
+    this.state = state;
+    // Aborting the request in flight makes undici destroy its socket, so the backend sees the
+    // connection close and can stop working on an answer nobody waits for.
+    this.controller.abort();
+  }
+
+  release(): void {
+    clearTimeout(this.#timer);
+    this.#signal.removeEventListener('abort', this);
+  }
+}
+
+function ignoreError(): void {}
+
+function expireInflight(inflight: InflightCall): void {
+  inflight.stop(TIMED_OUT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load time
+
+interface PathTemplate {
+  literals: string[];
+  params: string[];
+}
+
+/** Splits `/users/{id}/posts` into literal parts and placeholder names, or says what is wrong. */
+function parsePathTemplate(path: string): PathTemplate | string {
+  const literals: string[] = [];
+  const params: string[] = [];
+  let start = 0;
+  for (let index = 0; index < path.length; index++) {
+    const char = path[index];
+    if (char === '}') {
+      return `path "${path}" has a "}" without "{" at position ${index}; placeholders look like {name}`;
+    }
+    if (char !== '{') continue;
+    const end = path.indexOf('}', index + 1);
+    if (end === -1) {
+      return `path "${path}" has an unclosed "{" at position ${index}; placeholders look like {name}`;
+    }
+    const name = path.slice(index + 1, end);
+    if (!PLACEHOLDER_NAME.test(name)) {
+      return `path "${path}" has an invalid placeholder "{${name}}": names are letters, digits, _ and -, starting with a letter or _`;
+    }
+    literals.push(path.slice(start, index));
+    params.push(name);
+    start = end + 1;
+    index = end;
+  }
+  literals.push(path.slice(start));
+  for (const literal of literals) {
+    if (!PATH_LITERAL.test(literal)) {
+      return `path "${path}" has characters that must be percent-encoded (spaces, "?", "#", non-ASCII); put query parameters under "query"`;
+    }
+  }
+  return { literals, params };
+}
+
+/** Lowercases and checks static headers, reporting names and values undici would refuse at call time. */
+function compileHeaders(
+  headers: Record<string, string> | undefined,
+  path: readonly (string | number)[],
+  issues: ConnectorIssue[],
+): Record<string, string> {
+  const compiled: Record<string, string> = {};
+  if (headers === undefined) return compiled;
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (!HEADER_NAME.test(name)) {
+      issues.push({ path: [...path, name], message: `"${name}" is not a valid header name` });
+    } else if (MANAGED_HEADERS.has(lower)) {
+      issues.push({ path: [...path, name], message: `header "${lower}" is set by the connector; remove it` });
+    } else if (INVALID_HEADER_VALUE.test(value)) {
+      issues.push({
+        path: [...path, name],
+        message: `header "${lower}" has a control character (CR, LF, NUL…) in its value`,
+      });
+    } else {
+      compiled[lower] = value;
+    }
+  }
+  return compiled;
+}
+
+function encodeStaticQuery(query: Record<string, string> | undefined): string {
+  if (query === undefined) return '';
+  return Object.entries(query)
+    .map(([key, value]) => encodeURIComponent(key) + '=' + encodeURIComponent(value))
+    .join('&');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Call time
+
+function buildPath(op: CompiledOperation, params: ConnectorInput['params']): string {
+  const names = op.params;
+  let path = op.literals[0]!;
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index]!;
+    const value = params === undefined || params === null ? undefined : params[name];
+    path += encodePathValue(op, name, value) + op.literals[index + 1]!;
+  }
+  return path;
+}
+
+function encodePathValue(op: CompiledOperation, name: string, value: unknown): string {
+  const text = scalarText(value);
+  if (text === undefined) {
+    const problem = value === undefined || value === null ? 'is missing' : 'is not a string or number';
+    throw internal(
+      op,
+      `operation "${op.name}" of service "${op.extras.service}": path param "${name}" ${problem} in input.params`,
+    );
+  }
+  // An empty segment would silently call another resource (DELETE /users/ instead of /users/42).
+  if (text === '') {
+    throw internal(
+      op,
+      `operation "${op.name}" of service "${op.extras.service}": path param "${name}" is empty`,
+    );
+  }
+  // encodeURIComponent keeps dots; "." and ".." alone would be dot segments that walk the path.
+  if (text === '.') return '%2E';
+  if (text === '..') return '%2E%2E';
+  return encodeText(op, text, `path param "${name}"`);
+}
+
+/** Appends the static query, then input.query (scalars or arrays of scalars; null and undefined skipped). */
+function appendQuery(path: string, op: CompiledOperation, query: unknown): string {
+  let search = op.staticQuery;
+  if (query !== undefined && query !== null) {
+    if (typeof query !== 'object' || Array.isArray(query)) {
+      throw internal(
+        op,
+        `operation "${op.name}" of service "${op.extras.service}": input.query must be an object`,
+      );
+    }
+    const record = query as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const value = record[key];
+      if (Array.isArray(value)) {
+        for (const item of value) search = appendPair(search, op, key, item);
+      } else {
+        search = appendPair(search, op, key, value);
+      }
+    }
+  }
+  return search === '' ? path : path + '?' + search;
+}
+
+function appendPair(search: string, op: CompiledOperation, key: string, value: unknown): string {
+  if (value === undefined || value === null) return search;
+  const text = scalarText(value);
+  if (text === undefined) {
+    throw internal(
+      op,
+      `operation "${op.name}" of service "${op.extras.service}": query "${key}" must be a scalar or an array of scalars`,
+    );
+  }
+  const pair = encodeText(op, key, `query "${key}"`) + '=' + encodeText(op, text, `query "${key}"`);
+  return search === '' ? pair : search + '&' + pair;
+}
+
+/** Static headers, then the propagated ones, then input.headers; names lowercased so later ones win. */
+function buildHeaders(
+  op: CompiledOperation,
+  propagated: Record<string, string>,
+  inputHeaders: unknown,
+): OutgoingHeaders {
+  const headers: OutgoingHeaders = { ...op.headers };
+  for (const name of Object.keys(propagated)) {
+    const lower = name.toLowerCase();
+    if (lower === 'host') continue;
+    headers[lower] = propagated[name]!;
+  }
+  if (inputHeaders === undefined || inputHeaders === null) return headers;
+  if (typeof inputHeaders !== 'object' || Array.isArray(inputHeaders)) {
+    throw internal(
+      op,
+      `operation "${op.name}" of service "${op.extras.service}": input.headers must be an object`,
+    );
+  }
+  const record = inputHeaders as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    const value = record[name];
+    if (value === undefined || value === null) continue;
+    const lower = name.toLowerCase();
+    // Only the config url decides where a call goes, including the virtual host.
+    if (lower === 'host') {
+      throw internal(
+        op,
+        `operation "${op.name}" of service "${op.extras.service}": input header "host" is not allowed; the service url decides the host`,
+      );
+    }
+    headers[lower] = headerValue(op, lower, value);
+  }
+  return headers;
+}
+
+function headerValue(op: CompiledOperation, name: string, value: unknown): string | string[] {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) {
+    return value.map(String);
+  }
+  throw internal(
+    op,
+    `operation "${op.name}" of service "${op.extras.service}": input header "${name}" must be a string or a number`,
+  );
+}
+
+/**
+ * input.body as JSON, unless input.headers set a content type and the body is a string: then the
+ * string is sent as it is (XML, form data…). A configured content type is kept for JSON bodies
+ * (e.g. application/merge-patch+json); without one it is application/json.
+ */
+function buildBody(op: CompiledOperation, input: ConnectorInput, headers: OutgoingHeaders): string | null {
+  const body = input.body;
+  if (body === undefined) return null;
+  if (typeof body === 'string' && hasContentType(input.headers)) return body;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw internal(
+      op,
+      `operation "${op.name}" of service "${op.extras.service}": input.body cannot be serialised as JSON`,
+      error,
+    );
+  }
+  if (json === undefined) return null;
+  headers['content-type'] ??= 'application/json';
+  return json;
+}
+
+function hasContentType(inputHeaders: unknown): boolean {
+  if (typeof inputHeaders !== 'object' || inputHeaders === null) return false;
+  for (const name of Object.keys(inputHeaders)) {
+    if (name.toLowerCase() === 'content-type') {
+      const value = (inputHeaders as Record<string, unknown>)[name];
+      return value !== undefined && value !== null;
+    }
+  }
+  return false;
+}
+
+/**
+ * Collects a response body, counting bytes as they come; resolves null (and destroys the body,
+ * which closes the connection) as soon as the count passes the limit.
+ */
+function readCapped(stream: Readable, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        stream.destroy();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    // Stays attached after a resolve so a late destroy error is never unhandled.
+    stream.on('error', reject);
+  });
+}
+
+function decodeResponse(
+  op: CompiledOperation,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  raw: Buffer,
+): ConnectorResult {
+  const success = (status >= 200 && status < 300) || op.accept?.has(status) === true;
+  const contentType = headers['content-type'];
+  const mediaType = typeof contentType === 'string' ? mediaTypeOf(contentType) : '';
+  let output: unknown;
+  if (op.responseType === 'json' || (op.responseType === 'auto' && isJsonMediaType(mediaType))) {
+    const text = raw.toString('utf8');
+    if (text === '') {
+      output = null;
+    } else {
+      try {
+        output = parseUntrustedJson(text);
+      } catch (error) {
+        // An error status matters more than its malformed body: keep the text for the flow.
+        if (!success) {
+          output = text;
+        } else {
+          throw new ChorusError(
+            'CHORUS_UPSTREAM_DECODE',
+            `service "${op.extras.service}" operation "${op.name}" answered malformed JSON`,
+            { cause: error, extras: op.extras },
+          );
+        }
+      }
+    }
+  } else if (op.responseType === 'auto' && raw.length === 0 && contentType === undefined) {
+    // An empty, untyped answer (204, most DELETEs) reads as "no data" rather than "".
+    output = null;
+  } else {
+    output = raw.toString('utf8');
+  }
+
+  if (success) return { output, status, headers };
+  throw new ChorusError(
+    'CHORUS_UPSTREAM_STATUS',
+    `service "${op.extras.service}" operation "${op.name}" answered ${status}`,
+    {
+      retryable: status === 502 || status === 503 || status === 504,
+      extras: { ...op.extras, upstreamStatus: status },
+      data: { status, body: output, headers },
+    },
+  );
+}
+
+function mediaTypeOf(contentType: string): string {
+  const semicolon = contentType.indexOf(';');
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
+function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === 'application/json' || mediaType.endsWith('+json');
+}
+
+function scalarText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    default:
+      return undefined;
+  }
+}
+
+/** encodeURIComponent, whose URIError (lone surrogates) becomes a coded error. */
+function encodeText(op: CompiledOperation, text: string, what: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch (error) {
+    throw internal(
+      op,
+      `operation "${op.name}" of service "${op.extras.service}": ${what} is not well-formed unicode`,
+      error,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+function internal(op: CompiledOperation, message: string, cause?: unknown): ChorusError {
+  return new ChorusError('CHORUS_INTERNAL', message, { cause, extras: op.extras });
+}
+
+function tooLarge(op: CompiledOperation, limit: number): ChorusError {
+  return new ChorusError(
+    'CHORUS_UPSTREAM_TOO_LARGE',
+    `service "${op.extras.service}" operation "${op.name}" answered more than ${limit} bytes (maxResponseBytes)`,
+    { extras: op.extras },
+  );
+}
+
+function timeoutError(
+  op: CompiledOperation,
+  limitMs: number,
+  deadlineBound: boolean,
+  cause: unknown,
+): ChorusError {
+  const code: ErrorCode = deadlineBound ? 'CHORUS_DEADLINE_EXCEEDED' : 'CHORUS_UPSTREAM_TIMEOUT';
+  return new ChorusError(
+    code,
+    `service "${op.extras.service}" operation "${op.name}" did not answer within ${Math.max(0, limitMs)} ms`,
+    { cause, retryable: !deadlineBound, extras: op.extras },
+  );
+}
+
+/** The caller cancelled: its reason is rethrown as it is, since the engine knows why it cancelled. */
+function cancellation(op: CompiledOperation, signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return internal(op, `service "${op.extras.service}" operation "${op.name}" was cancelled`, reason);
+}
+
+function transportError(op: CompiledOperation, error: unknown): ChorusError {
+  const code = errorCode(error);
+  const local = NOT_RETRYABLE_TRANSPORT.has(code);
+  // undici's messages for requests it refuses name the header or option at fault and no address;
+  // socket errors only get their code, so backend addresses stay out of client-facing details.
+  const detail =
+    (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') && error instanceof Error
+      ? `the request was refused before sending (${error.message})`
+      : `transport failed: ${code}`;
+  return new ChorusError(
+    'CHORUS_UPSTREAM_TRANSPORT',
+    `service "${op.extras.service}" operation "${op.name}": ${detail}`,
+    { cause: error, retryable: !local, extras: op.extras },
+  );
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'unknown error';
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  // Connecting to every address of a host (happy eyeballs) fails with an AggregateError.
+  if (error instanceof AggregateError && error.errors.length > 0) return errorCode(error.errors[0]);
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
+async function closePool(pool: Pool, service: string, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, CLOSE_GRACE_MS, 'timeout');
+  });
+  const closed = pool.close().then(
+    () => 'closed' as const,
+    () => 'closed' as const,
+  );
+  const outcome = await Promise.race([closed, grace]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    logger.warn(
+      { service },
+      'http connector: calls still running after the close grace; destroying its connections',
+    );
+    await pool.destroy();
+  }
+}

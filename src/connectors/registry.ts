@@ -1,0 +1,22 @@
+/** Which factory builds the connector of each service kind. A new connector adds one line here. */
+import type { ServiceConfig } from '../config/schema.ts';
+import { createHttpConnector } from './http/http-connector.ts';
+import type { Connector, ConnectorFactoryContext, ConnectorIssue } from './types.ts';
+
+type FactoryFor<Kind extends ServiceConfig['kind']> = (
+  config: Extract<ServiceConfig, { kind: Kind }>,
+  ctx: ConnectorFactoryContext,
+) => Promise<Connector | { issues: ConnectorIssue[] }>;
+
+const FACTORIES: { [Kind in ServiceConfig['kind']]: FactoryFor<Kind> } = {
+  http: createHttpConnector,
+};
+
+/** Builds the connector of a service from its validated config. */
+export function createConnector(
+  config: ServiceConfig,
+  ctx: ConnectorFactoryContext,
+): Promise<Connector | { issues: ConnectorIssue[] }> {
+  const factory = FACTORIES[config.kind] as FactoryFor<typeof config.kind>;
+  return factory(config, ctx);
+}

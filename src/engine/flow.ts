@@ -1,0 +1,154 @@
+/**
+ * The flow runner. Each step starts the moment its own dependencies are done (no level barriers),
+ * so independent calls run in parallel without anyone writing "parallel". A fatal failure aborts
+ * the request's controller, which cancels every call still in flight.
+ */
+import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
+import type { Scope } from './expressions/cel.ts';
+import type { FlowContext, FlowPlan, FlowScope, StepPlan } from './plan.ts';
+
+/** Runs every step of a flow; step outputs land in scope.steps. Rejects with the first fatal error. */
+export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Promise<void> {
+  const steps = flow.steps;
+  if (steps.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const waiting = steps.map((step) => step.dependencies.length);
+    let remaining = steps.length;
+    let failed = false;
+    const start = (index: number): void => {
+      const step = steps[index]!;
+      runStep(step, scope, ctx).then(
+        (output) => {
+          if (failed) return;
+          scope.steps[step.id] = output;
+          remaining--;
+          if (remaining === 0) {
+            resolve();
+            return;
+          }
+          for (const dependent of step.dependents) {
+            waiting[dependent]!--;
+            if (waiting[dependent] === 0) start(dependent);
+          }
+        },
+        (error: unknown) => {
+          if (failed) return;
+          failed = true;
+          // Cancel the siblings still in flight: their answers can no longer be used.
+          if (!ctx.controller.signal.aborted) ctx.controller.abort(error);
+          reject(error);
+        },
+      );
+    };
+    for (const root of flow.roots) start(root);
+  });
+}
+
+async function runStep(step: StepPlan, scope: FlowScope, ctx: FlowContext): Promise<unknown> {
+  if (step.when !== undefined) {
+    const condition = evaluateGuarded(step, 'when', () => step.when!.evaluate(scope));
+    if (condition !== true) return null;
+  }
+  if (step.forEach === undefined) return runOnce(step, scope, ctx);
+  const list = evaluateGuarded(step, 'forEach', () => step.forEach!.evaluate(scope));
+  if (!Array.isArray(list)) {
+    throw new ChorusError(
+      'CHORUS_EXPRESSION_FAILED',
+      `step "${step.id}": forEach gave ${typeOf(list)}, not a list`,
+      {
+        extras: { step: step.id },
+      },
+    );
+  }
+  return runForEach(step, scope, ctx, list);
+}
+
+/** Runs the step once per item, at most `concurrency` at a time, keeping the items' order. */
+function runForEach(
+  step: StepPlan,
+  scope: FlowScope,
+  ctx: FlowContext,
+  list: readonly unknown[],
+): Promise<unknown[]> {
+  const outputs = new Array<unknown>(list.length);
+  if (list.length === 0) return Promise.resolve(outputs);
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const launch = (): void => {
+      const index = next++;
+      const itemScope: Scope = { ...scope, item: list[index], index };
+      runOnce(step, itemScope, ctx).then(
+        (output) => {
+          if (failed) return;
+          outputs[index] = output;
+          done++;
+          if (done === list.length) resolve(outputs);
+          else if (next < list.length) launch();
+        },
+        (error: unknown) => {
+          if (failed) return;
+          failed = true;
+          reject(error);
+        },
+      );
+    };
+    const initial = Math.min(step.concurrency, list.length);
+    for (let i = 0; i < initial; i++) launch();
+  });
+}
+
+async function runOnce(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<unknown> {
+  try {
+    return await step.execute(scope, ctx);
+  } catch (cause) {
+    const error = stepError(step, cause);
+    // A cancelled request is not the step's failure: never hide it behind skip or fallback.
+    if (step.onError.mode === 'fail' || ctx.controller.signal.aborted) throw error;
+    const warnings = (scope as FlowScope).warnings;
+    warnings.push({ step: step.id, code: error.code, message: error.message });
+    if (step.onError.mode === 'skip') return null;
+    const fallback = step.onError.expression;
+    const errorData = {
+      code: error.code,
+      message: error.message,
+      status: (error.data as { status?: number } | undefined)?.status ?? error.status,
+      body: (error.data as { body?: unknown } | undefined)?.body ?? null,
+    };
+    return evaluateGuarded(step, 'onError.fallback', () => fallback.evaluate({ ...scope, error: errorData }));
+  }
+}
+
+function stepError(step: StepPlan, cause: unknown): ChorusError {
+  if (cause instanceof ChorusError) {
+    if ('step' in cause.extras) return cause;
+    return new ChorusError(cause.code, cause.message, {
+      cause: cause.cause,
+      retryable: cause.retryable,
+      extras: { ...cause.extras, step: step.id },
+      data: cause.data,
+    });
+  }
+  const code: ErrorCode = step.kind === 'code' ? 'CHORUS_CODE_STEP_FAILED' : 'CHORUS_EXPRESSION_FAILED';
+  const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  return new ChorusError(code, `step "${step.id}" failed: ${reason}`, { cause, extras: { step: step.id } });
+}
+
+function evaluateGuarded<T>(step: StepPlan, field: string, evaluate: () => T): T {
+  try {
+    return evaluate();
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new ChorusError('CHORUS_EXPRESSION_FAILED', `step "${step.id}" ${field}: ${reason}`, {
+      cause,
+      extras: { step: step.id },
+    });
+  }
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a map' : `a ${typeof value}`;
+}

@@ -1,0 +1,113 @@
+/**
+ * The compiled plan: what a config becomes once, at load. Immutable; the request path only reads
+ * it. A reload builds a new plan and swaps it; in-flight requests finish on the old one.
+ */
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Connector } from '../connectors/types.ts';
+import type { CompiledExpression, Scope } from './expressions/cel.ts';
+import type { CompiledTemplate } from './expressions/template.ts';
+import type { InputValidator } from './input.ts';
+
+/** Per-request facts the flow runner and connectors need. */
+export interface FlowContext {
+  requestId: string;
+  /** Aborts every backend call of the request (client gone, deadline, a fatal step failure). */
+  controller: AbortController;
+  /** Epoch milliseconds after which the request has failed. */
+  deadline: number;
+  logger: Logger;
+  /** Headers every backend call carries (x-request-id, later traceparent). */
+  propagate: Record<string, string>;
+}
+
+/** A warning recorded when an optional step failed and was skipped or replaced by its fallback. */
+export interface FlowWarning {
+  step: string;
+  code: string;
+  message: string;
+}
+
+/** The mutable state of one flow run: the scope expressions read. */
+export interface FlowScope extends Scope {
+  request: RequestData;
+  steps: Record<string, unknown>;
+  warnings: FlowWarning[];
+}
+
+/** The request as expressions see it. */
+export interface RequestData {
+  method: string;
+  path: string;
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  headers: Record<string, unknown>;
+  body: unknown;
+}
+
+/** How a failed step is handled. */
+export type OnErrorPlan =
+  | { mode: 'fail' }
+  | { mode: 'skip' }
+  | { mode: 'fallback'; expression: CompiledExpression };
+
+/** One step, compiled. */
+export interface StepPlan {
+  readonly id: string;
+  readonly index: number;
+  readonly kind: 'call' | 'map' | 'code';
+  /** Indices of steps this one waits for. */
+  readonly dependencies: readonly number[];
+  /** Indices of steps waiting for this one. */
+  readonly dependents: readonly number[];
+  readonly when: CompiledExpression | undefined;
+  readonly forEach: CompiledExpression | undefined;
+  readonly concurrency: number;
+  readonly onError: OnErrorPlan;
+  /** For call steps: the service and operation, for the portal and logs. */
+  readonly target: { service: string; operation: string } | undefined;
+  /** Runs the step's body once (once per item under forEach). */
+  readonly execute: (scope: Scope, ctx: FlowContext) => Promise<unknown> | unknown;
+}
+
+/** A flow, compiled: steps in declaration order with their dependency graph. */
+export interface FlowPlan {
+  readonly steps: readonly StepPlan[];
+  /** Steps without dependencies: they start at once. */
+  readonly roots: readonly number[];
+}
+
+/** The response, compiled. */
+export interface ResponsePlan {
+  readonly status: CompiledTemplate;
+  readonly headers: readonly { name: string; value: CompiledTemplate }[];
+  readonly body: CompiledTemplate | undefined;
+}
+
+/** A public endpoint, compiled. */
+export interface EndpointPlan {
+  readonly id: string;
+  readonly method: string;
+  readonly path: string;
+  readonly timeoutMs: number;
+  /** Whether any part of the endpoint reads the request body (else the body is not read). */
+  readonly readsBody: boolean;
+  readonly validateInput: InputValidator;
+  readonly flow: FlowPlan;
+  readonly response: ResponsePlan;
+}
+
+/** The whole gateway, compiled. */
+export interface GatewayPlan {
+  readonly config: ResolvedConfig;
+  readonly endpoints: readonly EndpointPlan[];
+  readonly connectors: ReadonlyMap<string, Connector>;
+  /** Environment variables exposed to expressions as env (only those named in config vars, never all). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly bodyLimit: number;
+  readonly requestTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+  /** Closes connector pools. */
+  close(): Promise<void>;
+}

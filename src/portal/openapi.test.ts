@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { configSchema } from '../config/schema.ts';
+import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
+import { deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
+import { generateOpenApi, type OpenApiDocument } from './openapi.ts';
+
+const config = configSchema.parse({
+  services: {
+    svc: { kind: 'http', url: 'http://127.0.0.1:1', operations: { op: { path: '/x' } } },
+  },
+  endpoints: [
+    {
+      method: 'GET',
+      path: '/catalog/items/{id}/variants/{variant}',
+      summary: 'One variant of an item',
+      description: 'Reads the item from the backend.',
+      tags: ['catalog'],
+      input: {
+        params: { id: { type: 'integer', minimum: 1, description: 'The item id.', example: 42 } },
+        query: {
+          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          sort: { enum: ['asc', 'desc'], default: 'asc', required: true },
+        },
+        headers: { 'x-tenant': { required: true, pattern: '^[a-z]+$', minLength: 2, maxLength: 16 } },
+      },
+      flow: [{ id: 'a', call: 'svc.op' }],
+    },
+    {
+      id: 'createOrder',
+      method: 'POST',
+      path: '/orders',
+      input: {
+        body: { type: 'object', required: ['sku'], properties: { sku: { type: 'string' } } },
+      },
+      flow: [{ id: 'total', map: { ok: true } }],
+      response: { status: 201 },
+    },
+    { method: 'GET', path: '/', flow: [{ id: 'hello', map: 'hi' }] },
+  ],
+});
+
+type Operation = Record<string, unknown>;
+type Parameter = { name: string; in: string; required: boolean; schema: Record<string, unknown> };
+
+function operation(document: OpenApiDocument, path: string, method: string): Operation {
+  const found = document.paths[path]?.[method];
+  assert.ok(found, `${method.toUpperCase()} ${path} is documented`);
+  return found;
+}
+
+function parameters(op: Operation): Parameter[] {
+  return (op.parameters ?? []) as Parameter[];
+}
+
+function responseCodes(op: Operation): string[] {
+  return Object.keys(op.responses as Record<string, unknown>).sort();
+}
+
+describe('generateOpenApi', () => {
+  test('the document is valid OpenAPI 3.1 and JSON-serialisable', async () => {
+    const document = generateOpenApi(config, { serverUrl: 'https://api.example.com' });
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(JSON.stringify(document)));
+    assert.deepEqual(result.errors, undefined);
+    assert.equal(result.valid, true);
+    assert.equal(validator.version, '3.1');
+  });
+
+  test('info defaults to "Chorus API" 1.0.0 and servers appear only when a server URL is given', () => {
+    const plain = generateOpenApi(config);
+    assert.deepEqual(plain.info, { title: 'Chorus API', version: '1.0.0' });
+    assert.equal(plain.servers, undefined);
+
+    const custom = generateOpenApi(config, {
+      title: 'Shop',
+      version: '2.3.0',
+      serverUrl: 'https://shop.test',
+    });
+    assert.deepEqual(custom.info, { title: 'Shop', version: '2.3.0' });
+    assert.deepEqual(custom.servers, [{ url: 'https://shop.test' }]);
+  });
+
+  test('every {name} in the path is a required path parameter, declared or not', () => {
+    const op = operation(generateOpenApi(config), '/catalog/items/{id}/variants/{variant}', 'get');
+    const pathParams = parameters(op).filter((param) => param.in === 'path');
+    assert.deepEqual(pathParams, [
+      {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'The item id.',
+        example: 42,
+        schema: { type: 'integer', minimum: 1, description: 'The item id.', examples: [42] },
+      },
+      { name: 'variant', in: 'path', required: true, schema: { type: 'string' } },
+    ]);
+  });
+
+  test('query and header parameters carry their schema and are required only when declared so', () => {
+    const op = operation(generateOpenApi(config), '/catalog/items/{id}/variants/{variant}', 'get');
+    const byName = new Map(parameters(op).map((param) => [param.name, param]));
+    assert.deepEqual(byName.get('limit'), {
+      name: 'limit',
+      in: 'query',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+    });
+    assert.deepEqual(byName.get('sort'), {
+      name: 'sort',
+      in: 'query',
+      required: true,
+      schema: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+    });
+    assert.deepEqual(byName.get('x-tenant'), {
+      name: 'x-tenant',
+      in: 'header',
+      required: true,
+      schema: { type: 'string', pattern: '^[a-z]+$', minLength: 2, maxLength: 16 },
+    });
+  });
+
+  test('operation ids are the configured id or derived from method and path', () => {
+    const document = generateOpenApi(config);
+    assert.equal(
+      operation(document, '/catalog/items/{id}/variants/{variant}', 'get').operationId,
+      'getCatalogItemsByIdVariantsByVariant',
+    );
+    assert.equal(operation(document, '/orders', 'post').operationId, 'createOrder');
+    assert.equal(operation(document, '/', 'get').operationId, 'getRoot');
+  });
+
+  test('summary, description and tags are copied from the endpoint', () => {
+    const document = generateOpenApi(config);
+    const op = operation(document, '/catalog/items/{id}/variants/{variant}', 'get');
+    assert.equal(op.summary, 'One variant of an item');
+    assert.equal(op.description, 'Reads the item from the backend.');
+    assert.deepEqual(op.tags, ['catalog']);
+    assert.deepEqual(
+      document.tags?.map((tag) => tag.name),
+      ['catalog', 'gateway'],
+    );
+  });
+
+  test('a body schema becomes a required application/json request body', () => {
+    const op = operation(generateOpenApi(config), '/orders', 'post');
+    assert.deepEqual(op.requestBody, {
+      required: true,
+      content: {
+        'application/json': {
+          schema: { type: 'object', required: ['sku'], properties: { sku: { type: 'string' } } },
+        },
+      },
+    });
+  });
+
+  test('the success response uses the configured numeric status with an unknown JSON schema', () => {
+    const document = generateOpenApi(config);
+    const responses = operation(document, '/orders', 'post').responses as Record<string, unknown>;
+    assert.deepEqual(responses['201'], {
+      description: 'Successful response.',
+      content: { 'application/json': { schema: {} } },
+    });
+    assert.equal(responses['200'], undefined);
+  });
+
+  test('an endpoint with a call step and input documents 400, 500, 502 and 504 problems', () => {
+    const op = operation(generateOpenApi(config), '/catalog/items/{id}/variants/{variant}', 'get');
+    assert.deepEqual(responseCodes(op), ['200', '400', '500', '502', '504']);
+    assert.deepEqual((op.responses as Record<string, unknown>)['502'], {
+      $ref: '#/components/responses/BadGateway',
+    });
+  });
+
+  test('an endpoint with a body but no call step documents 400, 413, 415 and 500 but no upstream problems', () => {
+    const op = operation(generateOpenApi(config), '/orders', 'post');
+    assert.deepEqual(responseCodes(op), ['201', '400', '413', '415', '500']);
+  });
+
+  test('an endpoint without input or call steps documents only the 500 problem', () => {
+    const op = operation(generateOpenApi(config), '/', 'get');
+    assert.deepEqual(responseCodes(op), ['200', '500']);
+  });
+
+  test('problem responses are application/problem+json and reference the shared Problem schema', () => {
+    const document = generateOpenApi(config);
+    const badGateway = document.components.responses.BadGateway;
+    assert.deepEqual(badGateway?.content, {
+      'application/problem+json': {
+        schema: {
+          allOf: [{ $ref: '#/components/schemas/Problem' }],
+          properties: {
+            status: { const: 502 },
+            code: {
+              enum: [
+                'CHORUS_UPSTREAM_STATUS',
+                'CHORUS_UPSTREAM_TRANSPORT',
+                'CHORUS_UPSTREAM_DECODE',
+                'CHORUS_UPSTREAM_TOO_LARGE',
+              ],
+            },
+          },
+        },
+      },
+    });
+  });
+
+  test('the Problem schema lists every catalogue code and the RFC 9457 fields', () => {
+    const problem = generateOpenApi(config).components.schemas.Problem as {
+      required: string[];
+      properties: Record<string, { enum?: string[] }>;
+    };
+    assert.deepEqual(problem.properties.code?.enum, Object.keys(ERROR_CATALOGUE));
+    assert.deepEqual(problem.required, ['type', 'title', 'status', 'detail', 'code', 'hint']);
+    assert.ok(problem.properties.requestId);
+  });
+
+  test('the built-in /healthz and /readyz routes are documented under the gateway tag', () => {
+    const document = generateOpenApi(configSchema.parse({}));
+    for (const path of ['/healthz', '/readyz']) {
+      const op = operation(document, path, 'get');
+      assert.deepEqual(op.tags, ['gateway']);
+      assert.ok((op.responses as Record<string, unknown>)['200']);
+    }
+    assert.deepEqual(Object.keys(document.paths).sort(), ['/healthz', '/readyz']);
+  });
+});
+
+describe('deriveOperationId', () => {
+  test('it joins the lower-case method with the path words, naming parameters with By', () => {
+    assert.equal(deriveOperationId('GET', '/catalog/items/{id}'), 'getCatalogItemsById');
+    assert.equal(
+      deriveOperationId('DELETE', '/user-groups/{group_id}/members'),
+      'deleteUserGroupsByGroupIdMembers',
+    );
+    assert.equal(deriveOperationId('GET', '/files/{name}.json'), 'getFilesByNameJson');
+    assert.equal(deriveOperationId('POST', '/'), 'postRoot');
+  });
+
+  test('colliding ids get a numeric suffix in config order, after explicit ids are reserved', () => {
+    const ids = resolveOperationIds([
+      { method: 'GET', path: '/a-b' },
+      { method: 'GET', path: '/a_b' },
+      { id: 'getAB', method: 'GET', path: '/other' },
+    ]);
+    assert.deepEqual(ids, ['getAB2', 'getAB3', 'getAB']);
+  });
+});

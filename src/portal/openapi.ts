@@ -1,0 +1,277 @@
+/**
+ * Builds the OpenAPI 3.1 document of a gateway from its resolved config: one operation per endpoint, the
+ * built-in health routes, and RFC 9457 problem responses drawn from the error catalogue.
+ */
+import type { EndpointConfig, ParameterConfig, ResolvedConfig } from '../config/schema.ts';
+import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
+import { claimId, deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
+
+/** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
+export type JsonSchema = Record<string, unknown>;
+
+/** An OpenAPI 3.1 document as generateOpenApi builds it; inner objects are kept loosely typed. */
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: { title: string; version: string };
+  servers?: Array<{ url: string }>;
+  tags?: Array<{ name: string; description?: string }>;
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    responses: Record<string, Record<string, unknown>>;
+  };
+}
+
+/** Options of generateOpenApi that do not come from the config. */
+export interface OpenApiOptions {
+  /** info.title (default "Chorus API"). */
+  title?: string;
+  /** info.version, the version of the API described (default "1.0.0"). */
+  version?: string;
+  /** The public base URL of the gateway, listed under servers. */
+  serverUrl?: string;
+}
+
+const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+const GATEWAY_TAG = 'gateway';
+const PATH_TEMPLATE = /\{([^}]+)\}/g;
+// Statuses whose responses carry no body (RFC 9110).
+const BODILESS_STATUSES = new Set([204, 205, 304]);
+
+/** Generates the OpenAPI 3.1.0 document describing a gateway's public API. */
+export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions = {}): OpenApiDocument {
+  const operationIds = resolveOperationIds(config.endpoints);
+  const takenIds = new Set(operationIds);
+  const paths: OpenApiDocument['paths'] = {};
+  const tagNames: string[] = [];
+
+  config.endpoints.forEach((endpoint, index) => {
+    const pathItem = pathItemOf(paths, endpoint.path);
+    const method = endpoint.method.toLowerCase();
+    // Two endpoints on one method and path are a config error reported elsewhere; the first one wins here.
+    if (pathItem[method] !== undefined) return;
+    pathItem[method] = buildOperation(
+      endpoint,
+      operationIds[index] ?? deriveOperationId(endpoint.method, endpoint.path),
+    );
+    for (const tag of endpoint.tags ?? []) if (!tagNames.includes(tag)) tagNames.push(tag);
+  });
+
+  for (const route of builtInRoutes()) {
+    const pathItem = pathItemOf(paths, route.path);
+    // An endpoint the user declared on the same route is what the config documents; keep it.
+    if (pathItem.get !== undefined) continue;
+    pathItem.get = {
+      operationId: claimId(route.operationId, takenIds),
+      summary: route.summary,
+      tags: [GATEWAY_TAG],
+      responses: route.responses,
+    };
+    if (!tagNames.includes(GATEWAY_TAG)) tagNames.push(GATEWAY_TAG);
+  }
+
+  const document: OpenApiDocument = {
+    openapi: '3.1.0',
+    info: { title: options.title ?? 'Chorus API', version: options.version ?? '1.0.0' },
+    paths,
+    components: { schemas: { Problem: problemSchema() }, responses: problemResponses() },
+  };
+  if (options.serverUrl !== undefined) document.servers = [{ url: options.serverUrl }];
+  if (tagNames.length > 0) {
+    document.tags = tagNames.map((name) =>
+      name === GATEWAY_TAG ? { name, description: 'Routes built into the gateway.' } : { name },
+    );
+  }
+  return document;
+}
+
+function pathItemOf(paths: OpenApiDocument['paths'], path: string): Record<string, Record<string, unknown>> {
+  const existing = paths[path];
+  if (existing !== undefined) return existing;
+  const created: Record<string, Record<string, unknown>> = {};
+  paths[path] = created;
+  return created;
+}
+
+function buildOperation(endpoint: EndpointConfig, operationId: string): Record<string, unknown> {
+  const operation: Record<string, unknown> = { operationId };
+  if (endpoint.summary !== undefined) operation.summary = endpoint.summary;
+  if (endpoint.description !== undefined) operation.description = endpoint.description;
+  if (endpoint.tags !== undefined && endpoint.tags.length > 0) operation.tags = endpoint.tags;
+
+  const parameters = buildParameters(endpoint);
+  if (parameters.length > 0) operation.parameters = parameters;
+  if (endpoint.input?.body !== undefined) {
+    operation.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: endpoint.input.body } },
+    };
+  }
+  operation.responses = buildResponses(endpoint);
+  return operation;
+}
+
+function buildParameters(endpoint: EndpointConfig): Array<Record<string, unknown>> {
+  const input = endpoint.input ?? {};
+  const parameters: Array<Record<string, unknown>> = [];
+  // Path parameters come from the template, so an undeclared {name} is still documented (as a string);
+  // a declared one that is not in the path cannot be sent and is left out.
+  const pathNames = new Set(Array.from(endpoint.path.matchAll(PATH_TEMPLATE), (match) => match[1] ?? ''));
+  for (const name of pathNames) {
+    parameters.push(buildParameter(name, 'path', input.params?.[name] ?? { type: 'string' }, true));
+  }
+  for (const [name, param] of Object.entries(input.query ?? {})) {
+    parameters.push(buildParameter(name, 'query', param, param.required ?? false));
+  }
+  for (const [name, param] of Object.entries(input.headers ?? {})) {
+    parameters.push(buildParameter(name, 'header', param, param.required ?? false));
+  }
+  return parameters;
+}
+
+function buildParameter(
+  name: string,
+  location: 'path' | 'query' | 'header',
+  param: ParameterConfig,
+  required: boolean,
+): Record<string, unknown> {
+  const parameter: Record<string, unknown> = { name, in: location, required };
+  // Portals show the Parameter Object's description and example; the schema keeps them too.
+  if (param.description !== undefined) parameter.description = param.description;
+  if (param.example !== undefined) parameter.example = param.example;
+  parameter.schema = parameterJsonSchema(param);
+  return parameter;
+}
+
+function parameterJsonSchema(param: ParameterConfig): JsonSchema {
+  const schema: JsonSchema = { type: param.type };
+  if (param.enum !== undefined) schema.enum = param.enum;
+  if (param.pattern !== undefined) schema.pattern = param.pattern;
+  if (param.minimum !== undefined) schema.minimum = param.minimum;
+  if (param.maximum !== undefined) schema.maximum = param.maximum;
+  if (param.minLength !== undefined) schema.minLength = param.minLength;
+  if (param.maxLength !== undefined) schema.maxLength = param.maxLength;
+  if (param.default !== undefined) schema.default = param.default;
+  if (param.description !== undefined) schema.description = param.description;
+  // `example` is deprecated in 3.1 schemas in favour of the JSON Schema `examples` array.
+  if (param.example !== undefined) schema.examples = [param.example];
+  return schema;
+}
+
+function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
+  // A templated status ("{{ … }}") is only known per request; 200 is the documented default.
+  const status = typeof endpoint.response?.status === 'number' ? endpoint.response.status : 200;
+  const success: Record<string, unknown> = { description: 'Successful response.' };
+  // The response body is a template whose shape is not inferred yet, so its schema is {} (any JSON).
+  if (!BODILESS_STATUSES.has(status) && endpoint.method !== 'HEAD') {
+    success.content = { 'application/json': { schema: {} } };
+  }
+  const responses: Record<string, unknown> = { [String(status)]: success };
+
+  const input = endpoint.input;
+  const hasInput =
+    input !== undefined &&
+    (input.body !== undefined ||
+      [input.params, input.query, input.headers].some(
+        (group) => group !== undefined && Object.keys(group).length > 0,
+      ));
+  if (hasInput) responses['400'] = problemRef('BadRequest');
+  if (input?.body !== undefined) {
+    responses['413'] = problemRef('PayloadTooLarge');
+    responses['415'] = problemRef('UnsupportedMediaType');
+  }
+  responses['500'] = problemRef('InternalError');
+  if (endpoint.flow.some((step) => step.call !== undefined)) {
+    responses['502'] = problemRef('BadGateway');
+    responses['504'] = problemRef('GatewayTimeout');
+  }
+  return responses;
+}
+
+function problemRef(name: keyof typeof PROBLEM_RESPONSES): Record<string, unknown> {
+  return { $ref: `#/components/responses/${name}` };
+}
+
+/** The shared problem responses, by component name and the status whose catalogue codes they list. */
+const PROBLEM_RESPONSES = {
+  BadRequest: { status: 400, description: 'The request does not match the endpoint input.' },
+  PayloadTooLarge: { status: 413, description: 'The request body is over the size limit.' },
+  UnsupportedMediaType: { status: 415, description: 'The request body is not application/json.' },
+  InternalError: { status: 500, description: 'The gateway failed while answering the request.' },
+  BadGateway: { status: 502, description: 'A backend failed or answered with an error.' },
+  ServiceUnavailable: { status: 503, description: 'The gateway is shutting down.' },
+  GatewayTimeout: { status: 504, description: 'A backend or the request deadline timed out.' },
+} as const;
+
+function problemResponses(): Record<string, Record<string, unknown>> {
+  const responses: Record<string, Record<string, unknown>> = {};
+  for (const [name, { status, description }] of Object.entries(PROBLEM_RESPONSES)) {
+    const codes = errorCodes().filter((code) => ERROR_CATALOGUE[code].status === status);
+    responses[name] = {
+      description,
+      content: {
+        [PROBLEM_MEDIA_TYPE]: {
+          schema: {
+            allOf: [{ $ref: '#/components/schemas/Problem' }],
+            properties: { status: { const: status }, code: { enum: codes } },
+          },
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+function errorCodes(): ErrorCode[] {
+  return Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+}
+
+function problemSchema(): JsonSchema {
+  return {
+    type: 'object',
+    description: 'An RFC 9457 problem document; extra fields may give details, such as the failing fields.',
+    required: ['type', 'title', 'status', 'detail', 'code', 'hint'],
+    properties: {
+      type: { type: 'string', format: 'uri-reference', description: 'A URI naming the error type.' },
+      title: { type: 'string', description: 'A short summary of the error type.' },
+      status: { type: 'integer', minimum: 100, maximum: 599, description: 'The HTTP status.' },
+      detail: { type: 'string', description: 'What went wrong with this request.' },
+      code: { type: 'string', enum: errorCodes(), description: 'A stable error code clients may branch on.' },
+      hint: { type: 'string', description: 'How to fix or work around the error.' },
+      instance: { type: 'string', format: 'uri-reference', description: 'A URI naming this occurrence.' },
+      requestId: { type: 'string', description: 'The request id, as found in the gateway log.' },
+    },
+    additionalProperties: true,
+  };
+}
+
+/** The routes the gateway serves whatever the config, built fresh so callers may change the document. */
+function builtInRoutes(): Array<{
+  path: string;
+  operationId: string;
+  summary: string;
+  responses: Record<string, unknown>;
+}> {
+  const statusBody = (description: string): Record<string, unknown> => ({
+    description,
+    content: {
+      'application/json': {
+        schema: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
+      },
+    },
+  });
+  return [
+    {
+      path: '/healthz',
+      operationId: 'getHealthz',
+      summary: 'Liveness: the gateway process is up.',
+      responses: { '200': statusBody('The gateway is alive.') },
+    },
+    {
+      path: '/readyz',
+      operationId: 'getReadyz',
+      summary: 'Readiness: the gateway accepts traffic.',
+      responses: { '200': statusBody('The gateway is ready.'), '503': problemRef('ServiceUnavailable') },
+    },
+  ];
+}

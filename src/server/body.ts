@@ -1,0 +1,71 @@
+/** Reading request bodies: content type checked, size capped while reading, JSON parsed safely. */
+import type { IncomingMessage } from 'node:http';
+import { ChorusError } from '../errors/catalogue.ts';
+import { JsonSyntaxError, parseUntrustedJson } from '../json/parse.ts';
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Whether the request carries a body at all (a length, or chunked transfer). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** Reads and parses a JSON body; undefined when there is none. Throws 413, 415 or 400 problems. */
+export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  if (!hasBody(req)) return Promise.resolve(undefined);
+  const contentType = req.headers['content-type'];
+  if (contentType === undefined || !JSON_TYPE.test(contentType)) {
+    return Promise.reject(
+      new ChorusError(
+        'CHORUS_UNSUPPORTED_MEDIA_TYPE',
+        `expected content-type application/json, got ${contentType === undefined ? 'none' : `"${contentType}"`}`,
+      ),
+    );
+  }
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      const text =
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+      try {
+        resolve(parseUntrustedJson(text));
+      } catch (error) {
+        const detail = error instanceof JsonSyntaxError ? error.message : 'malformed JSON';
+        reject(new ChorusError('CHORUS_BAD_JSON', detail));
+      }
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+function tooLarge(limit: number): ChorusError {
+  return new ChorusError('CHORUS_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, {
+    extras: { limit },
+  });
+}

@@ -1,0 +1,360 @@
+/**
+ * The HTTP listener: node:http directly (the benchmark says a framework would cost), routing by
+ * find-my-way (Fastify's radix router), one AbortController and deadline per request, problem+json
+ * errors, and graceful shutdown. Only this layer imports node:http.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
+import FindMyWay from 'find-my-way';
+import type { Logger } from 'pino';
+import { parseDuration } from '../config/units.ts';
+import { runFlow } from '../engine/flow.ts';
+import type { EndpointPlan, FlowContext, FlowScope, GatewayPlan } from '../engine/plan.ts';
+import { ChorusError, toProblem } from '../errors/catalogue.ts';
+import { hasBody, readJsonBody } from './body.ts';
+
+/** A running gateway. */
+export interface Gateway {
+  readonly server: Server;
+  /** The base URL it listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Swaps in a new plan; in-flight requests finish on the old one, whose pools close after them. */
+  reload(plan: GatewayPlan): void;
+  /** Stops accepting, lets in-flight requests finish within the grace period, closes pools. */
+  close(): Promise<void>;
+}
+
+/** Options of startGateway. */
+export interface StartOptions {
+  logger: Logger;
+  port?: number;
+  host?: string;
+}
+
+type Route = { kind: 'endpoint'; endpoint: EndpointPlan } | { kind: 'health' } | { kind: 'ready' };
+
+interface RouterStore {
+  route: Route;
+}
+
+interface Routing {
+  plan: GatewayPlan;
+  router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+  inFlight: number;
+}
+
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
+const ROUTER_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+/** A client that went away: not an error anyone is answered with; logged as 499. */
+class ClientClosedError extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientClosedError';
+  }
+}
+
+function buildRouter(plan: GatewayPlan): Routing['router'] {
+  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
+  const noop = (): void => {};
+  for (const endpoint of plan.endpoints) {
+    // Chorus writes {id}; find-my-way writes :id.
+    const path = endpoint.path.replace(/\{([^}]+)\}/g, ':$1');
+    router.on(endpoint.method as FindMyWay.HTTPMethod, path, noop, {
+      route: { kind: 'endpoint', endpoint },
+    } satisfies RouterStore);
+  }
+  if (!router.hasRoute('GET', '/healthz')) router.on('GET', '/healthz', noop, { route: { kind: 'health' } });
+  if (!router.hasRoute('GET', '/readyz')) router.on('GET', '/readyz', noop, { route: { kind: 'ready' } });
+  return router;
+}
+
+/** Starts serving a compiled plan. */
+export async function startGateway(initialPlan: GatewayPlan, options: StartOptions): Promise<Gateway> {
+  const logger = options.logger;
+  let current: Routing = { plan: initialPlan, router: buildRouter(initialPlan), inFlight: 0 };
+  let draining = false;
+  const idleWaiters = new Set<() => void>();
+  const settled = (routing: Routing): void => {
+    routing.inFlight--;
+    if (routing.inFlight === 0) for (const wake of idleWaiters) wake();
+  };
+
+  const server = createServer((req, res) => {
+    const routing = current;
+    routing.inFlight++;
+    handleRequest(req, res, routing, draining, logger).finally(() => settled(routing));
+  });
+  const serverConfig = initialPlan.config.server;
+  server.keepAliveTimeout = parseDuration(serverConfig.keepAliveTimeout) ?? 5000;
+  server.headersTimeout = parseDuration(serverConfig.headersTimeout) ?? 10_000;
+  // Node's whole-request timeout must outlast the longest endpoint deadline.
+  server.requestTimeout =
+    Math.max(...initialPlan.endpoints.map((e) => e.timeoutMs), initialPlan.requestTimeoutMs) + 5000;
+
+  const port = options.port ?? serverConfig.port;
+  const host = options.host ?? serverConfig.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
+
+  const waitIdle = (routing: Routing, graceMs: number): Promise<boolean> => {
+    if (routing.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        idleWaiters.delete(check);
+        resolve(false);
+      }, graceMs);
+      const check = (): void => {
+        if (routing.inFlight > 0) return;
+        clearTimeout(timer);
+        idleWaiters.delete(check);
+        resolve(true);
+      };
+      idleWaiters.add(check);
+    });
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    url,
+    reload(plan) {
+      const previous = current;
+      current = { plan, router: buildRouter(plan), inFlight: 0 };
+      void waitIdle(previous, previous.plan.shutdownGraceMs).then(() => previous.plan.close());
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const routing = current;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const finished = await waitIdle(routing, routing.plan.shutdownGraceMs);
+        if (!finished)
+          logger.warn({ inFlight: routing.inFlight }, 'shutdown grace period over; closing connections');
+        server.closeAllConnections();
+        await closed;
+        await routing.plan.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routing: Routing,
+  draining: boolean,
+  logger: Logger,
+): Promise<void> {
+  const started = performance.now();
+  const incomingId = req.headers['x-request-id'];
+  const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  const rawUrl = req.url ?? '/';
+  const queryStart = rawUrl.indexOf('?');
+  const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+  const method = req.method ?? 'GET';
+  let status = 500;
+  let code: string | undefined;
+  try {
+    const match = routing.router.find(method as FindMyWay.HTTPMethod, path);
+    if (!match) {
+      const allowed = ROUTER_METHODS.filter((m) => routing.router.find(m, path) !== null);
+      if (allowed.length > 0) {
+        throw new ChorusError('CHORUS_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
+          extras: { allow: allowed },
+        });
+      }
+      throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no endpoint for ${method} ${path}`);
+    }
+    const { route } = match.store as RouterStore;
+    if (route.kind !== 'endpoint') {
+      discardBody(req);
+      status = route.kind === 'ready' && draining ? 503 : 200;
+      const body =
+        route.kind === 'health' ? { status: 'ok' } : { status: status === 200 ? 'ready' : 'draining' };
+      sendJson(res, status, body, requestId, undefined);
+      return;
+    }
+    if (draining) throw new ChorusError('CHORUS_SHUTTING_DOWN', 'the gateway is shutting down');
+    status = await runEndpoint(req, res, route.endpoint, routing.plan, {
+      requestId,
+      path,
+      params: match.params as Record<string, string>,
+      query: queryStart === -1 ? {} : parseQuery(rawUrl.slice(queryStart + 1)),
+      logger,
+    });
+  } catch (error) {
+    if (error instanceof ClientClosedError) {
+      status = 499;
+    } else {
+      const problem = toProblem(error, requestId);
+      status = problem.status;
+      code = problem.code;
+      if (!(error instanceof ChorusError)) logger.error({ requestId, err: error }, 'unexpected error');
+      else if (error.status >= 500) {
+        // Only the error's public facts: backend bodies and headers (error.data) may hold secrets.
+        logger.warn({ requestId, code: error.code, ...error.extras }, error.message);
+      }
+      if (!res.headersSent && !res.destroyed) sendProblem(res, problem, requestId, draining);
+    }
+  }
+  logger.info(
+    { requestId, method, path, status, ms: Math.round((performance.now() - started) * 100) / 100, code },
+    'request',
+  );
+}
+
+interface RequestFacts {
+  requestId: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string | string[] | undefined>;
+  logger: Logger;
+}
+
+async function runEndpoint(
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: EndpointPlan,
+  plan: GatewayPlan,
+  facts: RequestFacts,
+): Promise<number> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(
+      new ChorusError(
+        'CHORUS_DEADLINE_EXCEEDED',
+        `the request took longer than its ${endpoint.timeoutMs} ms deadline`,
+        {
+          extras: { timeoutMs: endpoint.timeoutMs },
+        },
+      ),
+    );
+  }, endpoint.timeoutMs);
+  const onClose = (): void => {
+    if (!res.writableFinished && !controller.signal.aborted) controller.abort(new ClientClosedError());
+  };
+  res.on('close', onClose);
+  try {
+    let body: unknown;
+    if (endpoint.readsBody) body = await readJsonBody(req, plan.bodyLimit);
+    else discardBody(req);
+    const request = {
+      method: endpoint.method,
+      path: facts.path,
+      params: facts.params,
+      query: facts.query,
+      headers: req.headers,
+      body,
+    };
+    endpoint.validateInput(request);
+    const scope: FlowScope = { request, steps: {}, env: plan.env, vars: plan.vars, warnings: [] };
+    const ctx: FlowContext = {
+      requestId: facts.requestId,
+      controller,
+      deadline: Date.now() + endpoint.timeoutMs,
+      logger: facts.logger,
+      propagate: { 'x-request-id': facts.requestId },
+    };
+    try {
+      await runFlow(endpoint.flow, scope, ctx);
+    } catch (error) {
+      // When the request was cancelled, its reason (deadline, client gone) is the truth.
+      throw controller.signal.aborted ? controller.signal.reason : error;
+    }
+    if (controller.signal.aborted) throw controller.signal.reason;
+    return respond(res, endpoint, scope, facts.requestId);
+  } finally {
+    clearTimeout(timer);
+    res.off('close', onClose);
+  }
+}
+
+function respond(res: ServerResponse, endpoint: EndpointPlan, scope: FlowScope, requestId: string): number {
+  const { response } = endpoint;
+  let status: number;
+  let headers: Record<string, string> | undefined;
+  let body: unknown;
+  try {
+    const rawStatus = response.status.evaluate(scope);
+    status = typeof rawStatus === 'number' ? rawStatus : Number(rawStatus);
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new Error(`response status ${JSON.stringify(rawStatus)} is not an HTTP status`);
+    }
+    for (const header of response.headers) {
+      headers ??= {};
+      const value = header.value.evaluate(scope);
+      if (value !== null && value !== undefined && value !== '') headers[header.name] = String(value);
+    }
+    body = response.body?.evaluate(scope);
+  } catch (cause) {
+    if (cause instanceof ChorusError) throw cause;
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new ChorusError('CHORUS_EXPRESSION_FAILED', `response: ${reason}`, { cause });
+  }
+  if (scope.warnings.length > 0) {
+    // Partial answers are never silent: a header always, and a warnings list in object bodies.
+    headers ??= {};
+    headers['chorus-partial'] = scope.warnings.map((w) => w.step).join(',');
+    if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('warnings' in body)) {
+      body = { ...body, warnings: scope.warnings };
+    }
+  }
+  sendJson(res, status, body, requestId, headers);
+  return status;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  headers: Record<string, string> | undefined,
+): void {
+  const bodiless = body === undefined || status === 204 || status === 304;
+  const payload = bodiless ? '' : JSON.stringify(body);
+  const out: Record<string, string | number> = { 'x-request-id': requestId, ...headers };
+  if (!bodiless) {
+    out['content-type'] ??= JSON_TYPE;
+    out['content-length'] = Buffer.byteLength(payload);
+  }
+  res.writeHead(status, out);
+  res.end(payload);
+}
+
+function sendProblem(
+  res: ServerResponse,
+  problem: ReturnType<typeof toProblem>,
+  requestId: string,
+  draining: boolean,
+): void {
+  const payload = JSON.stringify(problem);
+  const headers: Record<string, string | number> = {
+    'content-type': PROBLEM_TYPE,
+    'content-length': Buffer.byteLength(payload),
+    'x-request-id': requestId,
+  };
+  if (Array.isArray(problem.allow)) headers.allow = problem.allow.join(', ');
+  // A body we did not read (too large, wrong type) leaves the connection unusable: close it.
+  if (draining || problem.status === 413 || problem.status === 415) headers.connection = 'close';
+  res.writeHead(problem.status, headers);
+  res.end(payload);
+}
+
+function discardBody(req: IncomingMessage): void {
+  if (hasBody(req)) req.resume();
+}
