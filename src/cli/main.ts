@@ -2,14 +2,10 @@
 /** The `chorus` command: start, validate, openapi, schema. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { formatIssue, sortIssues } from '../config/issues.ts';
-import { configJsonSchema } from '../config/json-schema.ts';
-import { loadConfig } from '../config/load.ts';
-import { compilePlan } from '../engine/compile.ts';
-import { createLogger } from '../observability/logger.ts';
-import { generateOpenApi } from '../portal/openapi.ts';
-import { startGateway } from '../server/server.ts';
+import type { ConfigIssue } from '../config/issues.ts';
+import type { Gateway } from '../server/server.ts';
+
+// Modules are imported by the command that needs them: `chorus --help` should not load a gateway.
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -87,6 +83,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === 'schema') {
+    const { configJsonSchema } = await import('../config/json-schema.ts');
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     return 0;
   }
@@ -98,16 +95,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'start') {
     return start(file, values as { port?: string; host?: string; 'log-level'?: string });
   }
-  const logger = pino({ level: 'silent' });
+  const { loadConfig } = await import('../config/load.ts');
   const loaded = await loadConfig(file);
   if (!loaded.ok) return reportIssues(loaded.issues);
   if (command === 'openapi') {
+    const { generateOpenApi } = await import('../portal/openapi.ts');
     const serverUrl = values['server-url'];
     const doc = generateOpenApi(loaded.loaded.config, typeof serverUrl === 'string' ? { serverUrl } : {});
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
   }
-  const compiled = await compilePlan(loaded.loaded, logger);
+  const [{ compilePlan }, { pino }] = await Promise.all([import('../engine/compile.ts'), import('pino')]);
+  const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
   if (!compiled.ok) return reportIssues(compiled.issues);
   const { config } = compiled.plan;
   await compiled.plan.close();
@@ -118,7 +117,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function reportIssues(issues: Parameters<typeof sortIssues>[0]): number {
+async function reportIssues(issues: ConfigIssue[]): Promise<number> {
+  const { formatIssue, sortIssues } = await import('../config/issues.ts');
   for (const issue of sortIssues(issues)) process.stderr.write(`${formatIssue(issue)}\n`);
   process.stderr.write(`${issues.length} problem${issues.length === 1 ? '' : 's'} found\n`);
   return 1;
@@ -133,12 +133,18 @@ async function start(
     process.stderr.write(`chorus start: --port must be a number from 0 to 65535, got "${options.port}"\n`);
     return 1;
   }
+  const [{ createLogger }, { loadConfig }, { compilePlan }, { startGateway }] = await Promise.all([
+    import('../observability/logger.ts'),
+    import('../config/load.ts'),
+    import('../engine/compile.ts'),
+    import('../server/server.ts'),
+  ]);
   const logger = createLogger(options['log-level'] === undefined ? {} : { level: options['log-level'] });
   const loaded = await loadConfig(file);
   if (!loaded.ok) return reportIssues(loaded.issues);
   const compiled = await compilePlan(loaded.loaded, logger);
   if (!compiled.ok) return reportIssues(compiled.issues);
-  let gateway: Awaited<ReturnType<typeof startGateway>>;
+  let gateway: Gateway;
   try {
     gateway = await startGateway(compiled.plan, {
       logger,

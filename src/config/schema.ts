@@ -112,6 +112,12 @@ export const stepSchema = z
       .max(1000)
       .optional()
       .describe('With forEach: most runs in flight at once (default 10).'),
+    after: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Steps that must finish first, besides those read by expressions (code steps read the scope in code).',
+      ),
     onError: onErrorSchema.optional(),
     timeout: durationSchema
       .optional()

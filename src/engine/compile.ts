@@ -215,6 +215,9 @@ async function compileEndpoint(
         else refs.add(ref);
       }
     };
+    for (const [position, ref] of (step.after ?? []).entries()) {
+      collect({ stepRefs: new Set([ref]) }, [...stepAt, 'after', position]);
+    }
     const when = step.when === undefined ? undefined : compileExpr(step.when, [...stepAt, 'when'], base);
     collect(when, [...stepAt, 'when']);
     const forEach =

@@ -2,9 +2,10 @@
  * Builds the OpenAPI 3.1 document of a gateway from its resolved config: one operation per endpoint, the
  * built-in health routes, and RFC 9457 problem responses drawn from the error catalogue.
  */
+
+import { claimId, deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
 import type { EndpointConfig, ParameterConfig, ResolvedConfig } from '../config/schema.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
-import { claimId, deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
 
 /** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
 export type JsonSchema = Record<string, unknown>;

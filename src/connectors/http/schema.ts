@@ -42,7 +42,9 @@ export const httpServiceSchema = z
       .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an http:// or https:// base URL without query')
       .describe('Base URL of the service; operation paths are appended to it.'),
     description: z.string().optional().describe('What the service is, for the portal.'),
-    timeout: durationSchema.optional().describe('Timeout of each call (default 10s); the request deadline still applies.'),
+    timeout: durationSchema
+      .optional()
+      .describe('Timeout of each call (default 10s); the request deadline still applies.'),
     headers: staticHeadersSchema.optional().describe('Headers sent on every call (e.g. credentials).'),
     maxResponseBytes: sizeSchema.default('10mb').describe('Largest response body accepted.'),
     connections: z
@@ -54,7 +56,10 @@ export const httpServiceSchema = z
       .describe('Most pooled keep-alive connections to the origin.'),
     keepAliveTimeout: durationSchema.default('4s').describe('How long an idle pooled connection is kept.'),
     operations: z
-      .record(z.string().regex(/^[A-Za-z_][\w-]*$/, 'operation names are letters, digits, _ and -'), httpOperationSchema)
+      .record(
+        z.string().regex(/^[A-Za-z_][\w-]*$/, 'operation names are letters, digits, _ and -'),
+        httpOperationSchema,
+      )
       .describe('The operations flows may call, by name.'),
   })
   .describe('An HTTP/JSON service.');
