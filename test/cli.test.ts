@@ -21,6 +21,14 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Reads a child's stdout until a line matches. */
 async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   let buffer = '';
@@ -157,6 +165,43 @@ endpoints:
     } finally {
       child.kill('SIGKILL');
       await backend.close();
+    }
+  });
+
+  test('SIGHUP reloads a changed config, and a broken one leaves the old config serving', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const file = await writeConfig(`endpoints:
+  - { method: GET, path: /v, flow: [{ id: v, map: { version: 1 } }] }
+`);
+    const child = spawn(process.execPath, [CLI, 'start', file, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+    });
+    try {
+      await waitUntil(() => output.includes('chorus listening on'));
+      const url = (JSON.parse(output.split('\n').find((l) => l.includes('listening'))!) as { url: string })
+        .url;
+      assert.deepEqual(await (await fetch(`${url}/v`)).json(), { version: 1 });
+      await writeFile(
+        file,
+        'endpoints:\n  - { method: GET, path: /v, flow: [{ id: v, map: { version: 2 } }] }\n',
+      );
+      child.kill('SIGHUP');
+      await waitUntil(() => output.includes('config reloaded'));
+      assert.deepEqual(await (await fetch(`${url}/v`)).json(), { version: 2 });
+      await writeFile(
+        file,
+        'endpoints:\n  - { method: GET, path: /v, flow: [{ id: v, map: "{{ steps.nope }}" }] }\n',
+      );
+      child.kill('SIGHUP');
+      await waitUntil(() => output.includes('reload failed'));
+      assert.match(output, /unknown step \\"nope\\"/);
+      assert.deepEqual(await (await fetch(`${url}/v`)).json(), { version: 2 });
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

@@ -124,6 +124,33 @@ endpoints:
     assert.equal((await problemOf(res)).code, 'CHORUS_UNSUPPORTED_MEDIA_TYPE');
   });
 
+  test('a body nested deeper than the limit gets 400 CHORUS_BAD_JSON', async () => {
+    const deep = `${'{"a":'.repeat(100)}1${'}'.repeat(100)}`;
+    const res = await fetch(`${gateway.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: deep,
+    });
+    assert.equal(res.status, 400);
+    const problem = await problemOf(res);
+    assert.equal(problem.code, 'CHORUS_BAD_JSON');
+    assert.match(String(problem.detail), /deeper than 64 levels/);
+  });
+
+  test('/openapi.json serves the OpenAPI document of the endpoints', async () => {
+    const res = await fetch(`${gateway.url}/openapi.json`);
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(doc.paths).sort(), [
+      '/healthz',
+      '/orders',
+      '/polluted',
+      '/readyz',
+      '/search',
+    ]);
+  });
+
   test('a body that breaks the schema gets 400 naming each field', async () => {
     const res = await fetch(`${gateway.url}/orders`, {
       method: 'POST',

@@ -32,7 +32,9 @@ Options:
   --log-level L    fatal, error, warn, info (default), debug, trace, silent
   -h, --help       show this help
 
-Stops gracefully on SIGTERM or SIGINT: in-flight requests finish within server.shutdownGrace.`,
+Stops gracefully on SIGTERM or SIGINT: in-flight requests finish within server.shutdownGrace.
+Reloads the config on SIGHUP: in-flight requests finish on the old one; a config with problems
+is logged and the old one keeps serving. (host, port and timeouts of the listener stay as started.)`,
   validate: `Usage: chorus validate <config>
 
 Loads and compiles <config> without serving it. Prints "file:line:col message" for every problem
@@ -177,6 +179,23 @@ async function start(
       },
     );
   };
+  // SIGHUP reloads the config: a new plan is swapped in only when it loads and compiles cleanly.
+  process.on('SIGHUP', () => {
+    void (async () => {
+      const reloaded = await loadConfig(file);
+      const recompiled = reloaded.ok ? await compilePlan(reloaded.loaded, logger) : reloaded;
+      if (!recompiled.ok) {
+        const { formatIssue } = await import('../config/issues.ts');
+        logger.error(
+          { problems: recompiled.issues.map(formatIssue) },
+          'reload failed; still serving the previous config',
+        );
+        return;
+      }
+      gateway.reload(recompiled.plan);
+      logger.info({ endpoints: recompiled.plan.endpoints.length }, 'config reloaded');
+    })();
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return 0;

@@ -191,6 +191,13 @@ export const serverSchema = z
     host: z.string().default('127.0.0.1').describe('Address to listen on (0.0.0.0 for every interface).'),
     port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (0: any free port).'),
     bodyLimit: sizeSchema.default('1mb').describe('Largest request body accepted.'),
+    jsonDepthLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(64)
+      .describe('Deepest nesting of objects and arrays accepted in a JSON request body.'),
     requestTimeout: durationSchema.default('30s').describe('Default deadline of a request.'),
     shutdownGrace: durationSchema
       .default('10s')

@@ -110,6 +110,7 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       env: Object.freeze(env),
       vars: Object.freeze(config.vars),
       bodyLimit: parseSize(config.server.bodyLimit) ?? 1024 * 1024,
+      jsonDepthLimit: config.server.jsonDepthLimit,
       requestTimeoutMs,
       shutdownGraceMs: durationOf(config.server.shutdownGrace, 10_000),
       close,

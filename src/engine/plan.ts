@@ -106,6 +106,7 @@ export interface GatewayPlan {
   readonly env: Readonly<Record<string, string>>;
   readonly vars: Readonly<Record<string, unknown>>;
   readonly bodyLimit: number;
+  readonly jsonDepthLimit: number;
   readonly requestTimeoutMs: number;
   readonly shutdownGraceMs: number;
   /** Closes connector pools. */

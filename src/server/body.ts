@@ -13,7 +13,7 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /** Reads and parses a JSON body; undefined when there is none. Throws 413, 415 or 400 problems. */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number, depthLimit: number): Promise<unknown> {
   if (!hasBody(req)) return Promise.resolve(undefined);
   const contentType = req.headers['content-type'];
   if (contentType === undefined || !JSON_TYPE.test(contentType)) {
@@ -42,12 +42,23 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
       cleanup();
       const text =
         chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+      let parsed: unknown;
       try {
-        resolve(parseUntrustedJson(text));
+        parsed = parseUntrustedJson(text);
       } catch (error) {
         const detail = error instanceof JsonSyntaxError ? error.message : 'malformed JSON';
         reject(new ChorusError('CHORUS_BAD_JSON', detail));
+        return;
       }
+      if (exceedsDepth(parsed, depthLimit)) {
+        reject(
+          new ChorusError('CHORUS_BAD_JSON', `the body nests deeper than ${depthLimit} levels`, {
+            extras: { depthLimit },
+          }),
+        );
+        return;
+      }
+      resolve(parsed);
     };
     const onError = (error: Error): void => {
       cleanup();
@@ -62,6 +73,16 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     req.on('end', onEnd);
     req.on('error', onError);
   });
+}
+
+/** Whether a parsed JSON value nests objects/arrays deeper than the limit (deep input is a DoS vector downstream). */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) {
+    if (typeof child === 'object' && child !== null && exceedsDepth(child, limit - 1)) return true;
+  }
+  return false;
 }
 
 function tooLarge(limit: number): ChorusError {

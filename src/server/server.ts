@@ -13,6 +13,7 @@ import { parseDuration } from '../config/units.ts';
 import { runFlow } from '../engine/flow.ts';
 import type { EndpointPlan, FlowContext, FlowScope, GatewayPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
+import { generateOpenApi } from '../portal/openapi.ts';
 import { hasBody, readJsonBody } from './body.ts';
 
 /** A running gateway. */
@@ -33,7 +34,11 @@ export interface StartOptions {
   host?: string;
 }
 
-type Route = { kind: 'endpoint'; endpoint: EndpointPlan } | { kind: 'health' } | { kind: 'ready' };
+type Route =
+  | { kind: 'endpoint'; endpoint: EndpointPlan }
+  | { kind: 'health' }
+  | { kind: 'ready' }
+  | { kind: 'openapi'; document: string };
 
 interface RouterStore {
   route: Route;
@@ -70,6 +75,11 @@ function buildRouter(plan: GatewayPlan): Routing['router'] {
   }
   if (!router.hasRoute('GET', '/healthz')) router.on('GET', '/healthz', noop, { route: { kind: 'health' } });
   if (!router.hasRoute('GET', '/readyz')) router.on('GET', '/readyz', noop, { route: { kind: 'ready' } });
+  if (!router.hasRoute('GET', '/openapi.json')) {
+    // Generated once per plan: the document only changes when the config does.
+    const document = JSON.stringify(generateOpenApi(plan.config));
+    router.on('GET', '/openapi.json', noop, { route: { kind: 'openapi', document } });
+  }
   return router;
 }
 
@@ -181,6 +191,17 @@ async function handleRequest(
       throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no endpoint for ${method} ${path}`);
     }
     const { route } = match.store as RouterStore;
+    if (route.kind === 'openapi') {
+      discardBody(req);
+      status = 200;
+      res.writeHead(200, {
+        'content-type': JSON_TYPE,
+        'content-length': Buffer.byteLength(route.document),
+        'x-request-id': requestId,
+      });
+      res.end(route.document);
+      return;
+    }
     if (route.kind !== 'endpoint') {
       discardBody(req);
       status = route.kind === 'ready' && draining ? 503 : 200;
@@ -251,7 +272,7 @@ async function runEndpoint(
   res.on('close', onClose);
   try {
     let body: unknown;
-    if (endpoint.readsBody) body = await readJsonBody(req, plan.bodyLimit);
+    if (endpoint.readsBody) body = await readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit);
     else discardBody(req);
     const request = {
       method: endpoint.method,
