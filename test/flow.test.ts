@@ -128,6 +128,11 @@ endpoints:
     flow:
       - { id: wait, call: hanging.wait }
   - method: GET
+    path: /step-timeout
+    timeout: 5s
+    flow:
+      - { id: wait, call: hanging.wait, timeout: 200ms }
+  - method: GET
     path: /hang-long
     timeout: 5s
     flow:
@@ -232,6 +237,20 @@ endpoints:
     assert.equal(problem.code, 'CHORUS_DEADLINE_EXCEEDED');
     assert.ok(elapsed >= 280 && elapsed < 1000, `answered after ${elapsed.toFixed(0)} ms, deadline 300 ms`);
     await waitFor(() => hanging.closedSockets > closedBefore);
+  });
+
+  test('a step timeout shorter than the deadline gives 504 CHORUS_UPSTREAM_TIMEOUT naming the service', async () => {
+    const started = performance.now();
+    const res = await fetch(`${gateway.url}/step-timeout`);
+    const elapsed = performance.now() - started;
+    assert.equal(res.status, 504);
+    const problem = (await res.json()) as Record<string, unknown>;
+    assert.equal(problem.code, 'CHORUS_UPSTREAM_TIMEOUT');
+    assert.equal(problem.service, 'hanging');
+    assert.ok(
+      elapsed >= 180 && elapsed < 1000,
+      `answered after ${elapsed.toFixed(0)} ms, step timeout 200 ms`,
+    );
   });
 
   test('a client that disconnects aborts the in-flight backend calls', async () => {

@@ -233,10 +233,9 @@ class HttpConnector implements Connector {
     const headers = buildHeaders(op, call.headers, input.headers);
     const body = buildBody(op, input, headers);
 
-    // The service timeout still applies when the engine grants more; then expiry is the service's.
-    const serviceBound = !(call.timeoutMs < this.#timeoutMs);
-    const limitMs = serviceBound ? this.#timeoutMs : Math.min(call.timeoutMs, MAX_TIMER_MS);
-    const deadlineBound = call.deadlineBound && !serviceBound;
+    // The engine already chose min(step timeout or service timeout, time left of the deadline).
+    const limitMs = Math.min(call.timeoutMs, MAX_TIMER_MS);
+    const deadlineBound = call.deadlineBound;
     const signal = call.signal;
     if (signal.aborted) throw cancellation(op, signal);
     if (limitMs <= 0) throw timeoutError(op, limitMs, deadlineBound, undefined);
