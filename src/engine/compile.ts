@@ -15,6 +15,13 @@ import { createConnector } from '../connectors/registry.ts';
 import type { Connector } from '../connectors/types.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import {
+  composePolicies,
+  type InboundPolicy,
+  type UpstreamHandler,
+  type UpstreamPolicy,
+} from '../policies/types.ts';
+import { createEndpointHandler, type EndpointScope } from './endpoint.ts';
+import {
   type CompiledExpression,
   compileExpression,
   ExpressionCompileError,
@@ -65,6 +72,19 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
     }),
   );
 
+  // Upstream policies (retry, breaker, bulkhead) wrap each service's calls, composed once here.
+  const invokers = new Map<string, UpstreamHandler>();
+  for (const [name, connector] of connectors) {
+    const upstream: UpstreamPolicy[] = [];
+    invokers.set(
+      name,
+      composePolicies(upstream, (call, callCtx) => connector.call(call, callCtx)),
+    );
+  }
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  const shared: EndpointScope = { env: Object.freeze(env), vars: Object.freeze(config.vars) };
+
   const operationIds = resolveOperationIds(config.endpoints);
   const routes = new Map<string, number>();
   const requestTimeoutMs = durationOf(config.server.requestTimeout, 30_000);
@@ -86,6 +106,8 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       connectors,
       serviceTimeouts,
       services: config.services,
+      invokers,
+      shared,
       baseDir: loaded.baseDir,
       defaultTimeoutMs: requestTimeoutMs,
     });
@@ -99,16 +121,14 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
     await close();
     return { ok: false, issues };
   }
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   return {
     ok: true,
     plan: {
       config,
       endpoints,
       connectors,
-      env: Object.freeze(env),
-      vars: Object.freeze(config.vars),
+      env: shared.env,
+      vars: shared.vars,
       bodyLimit: parseSize(config.server.bodyLimit) ?? 1024 * 1024,
       jsonDepthLimit: config.server.jsonDepthLimit,
       requestTimeoutMs,
@@ -129,6 +149,9 @@ interface EndpointContext {
   connectors: ReadonlyMap<string, Connector>;
   serviceTimeouts: ReadonlyMap<string, number>;
   services: Record<string, { operations: Record<string, unknown> }>;
+  /** Each service's calls, wrapped in its upstream policies. */
+  invokers: ReadonlyMap<string, UpstreamHandler>;
+  shared: EndpointScope;
   baseDir: string;
   defaultTimeoutMs: number;
 }
@@ -295,7 +318,7 @@ async function compileEndpoint(
     steps,
     roots: steps.filter((step) => step.dependencies.length === 0).map((step) => step.index),
   };
-  return {
+  const plan = {
     id: ctx.id,
     method: endpoint.method,
     path: endpoint.path,
@@ -306,6 +329,9 @@ async function compileEndpoint(
     flow,
     response,
   };
+  // Inbound policies (auth, rate limits, cache) are composed here, outermost first.
+  const inbound: InboundPolicy[] = [];
+  return { ...plan, handle: composePolicies(inbound, createEndpointHandler(plan, ctx.shared)) };
 }
 
 function compileOnError(
@@ -360,7 +386,8 @@ async function compileStepBody(
     );
     return undefined;
   }
-  if (!connector) return undefined; // the service's own issues are reported already
+  const invoke = ctx.invokers.get(service);
+  if (!connector || !invoke) return undefined; // the service's own issues are reported already
   const description = connector.describe().find((op) => op.name === operation);
   if (!description) {
     const known = connector.describe().map((op) => op.name);
@@ -388,19 +415,17 @@ async function compileStepBody(
       );
     }
     const deadlineBound = remaining <= stepTimeoutMs;
-    return connector
-      .call(
-        {
-          operation,
-          input: input.evaluate(scopeValue) as Record<string, unknown>,
-          headers: flowCtx.propagate,
-          signal: flowCtx.controller.signal,
-          timeoutMs: deadlineBound ? remaining : stepTimeoutMs,
-          deadlineBound,
-        },
-        flowCtx,
-      )
-      .then(outputOf);
+    return invoke(
+      {
+        operation,
+        input: input.evaluate(scopeValue) as Record<string, unknown>,
+        headers: flowCtx.propagate,
+        signal: flowCtx.controller.signal,
+        timeoutMs: deadlineBound ? remaining : stepTimeoutMs,
+        deadlineBound,
+      },
+      flowCtx,
+    ).then(outputOf);
   };
 }
 

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/types.ts';
+import type { InboundHandler } from '../policies/types.ts';
 import type { CompiledExpression, Scope } from './expressions/cel.ts';
 import type { CompiledTemplate } from './expressions/template.ts';
 import type { InputValidator } from './input.ts';
@@ -95,6 +96,8 @@ export interface EndpointPlan {
   readonly validateInput: InputValidator;
   readonly flow: FlowPlan;
   readonly response: ResponsePlan;
+  /** Answers a request: the endpoint's handler wrapped in its inbound policies, composed once. */
+  readonly handle: InboundHandler;
 }
 
 /** The whole gateway, compiled. */

@@ -10,9 +10,9 @@ import { parse as parseQuery } from 'node:querystring';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/units.ts';
-import { runFlow } from '../engine/flow.ts';
-import type { EndpointPlan, FlowContext, FlowScope, GatewayPlan } from '../engine/plan.ts';
+import type { EndpointPlan, GatewayPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
+import type { InboundContext, Reply } from '../policies/types.ts';
 import { generateOpenApi } from '../portal/openapi.ts';
 import { hasBody, readJsonBody } from './body.ts';
 
@@ -247,6 +247,7 @@ interface RequestFacts {
   logger: Logger;
 }
 
+/** Adapts the request to an InboundContext, runs the endpoint's handler under a deadline, writes the reply. */
 async function runEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
@@ -255,88 +256,60 @@ async function runEndpoint(
   facts: RequestFacts,
 ): Promise<number> {
   const controller = new AbortController();
-  const timer = setTimeout(() => {
-    controller.abort(
-      new ChorusError(
-        'CHORUS_DEADLINE_EXCEEDED',
-        `the request took longer than its ${endpoint.timeoutMs} ms deadline`,
-        {
-          extras: { timeoutMs: endpoint.timeoutMs },
-        },
-      ),
-    );
-  }, endpoint.timeoutMs);
+  const timer = setTimeout(abortOnDeadline, endpoint.timeoutMs, controller, endpoint.timeoutMs);
   const onClose = (): void => {
     if (!res.writableFinished && !controller.signal.aborted) controller.abort(new ClientClosedError());
   };
   res.on('close', onClose);
+  let body: Promise<unknown> | undefined;
+  const ctx: InboundContext = {
+    requestId: facts.requestId,
+    method: endpoint.method,
+    path: facts.path,
+    params: facts.params,
+    query: facts.query,
+    headers: req.headers,
+    remoteAddress: req.socket.remoteAddress,
+    controller,
+    deadline: Date.now() + endpoint.timeoutMs,
+    logger: facts.logger,
+    consumer: undefined,
+    readBody: () => {
+      body ??= readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit);
+      return body;
+    },
+  };
   try {
-    let body: unknown;
-    if (endpoint.readsBody) body = await readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit);
-    else discardBody(req);
-    const request = {
-      method: endpoint.method,
-      path: facts.path,
-      params: facts.params,
-      query: facts.query,
-      headers: req.headers,
-      body,
-    };
-    endpoint.validateInput(request);
-    const scope: FlowScope = { request, steps: {}, env: plan.env, vars: plan.vars, warnings: [] };
-    const ctx: FlowContext = {
-      requestId: facts.requestId,
-      controller,
-      deadline: Date.now() + endpoint.timeoutMs,
-      logger: facts.logger,
-      propagate: { 'x-request-id': facts.requestId },
-    };
-    try {
-      await runFlow(endpoint.flow, scope, ctx);
-    } catch (error) {
-      // When the request was cancelled, its reason (deadline, client gone) is the truth.
-      throw controller.signal.aborted ? controller.signal.reason : error;
-    }
-    if (controller.signal.aborted) throw controller.signal.reason;
-    return respond(res, endpoint, scope, facts.requestId);
+    const reply = await endpoint.handle(ctx);
+    if (body === undefined) discardBody(req);
+    sendReply(res, reply, facts.requestId);
+    return reply.status;
   } finally {
     clearTimeout(timer);
     res.off('close', onClose);
   }
 }
 
-function respond(res: ServerResponse, endpoint: EndpointPlan, scope: FlowScope, requestId: string): number {
-  const { response } = endpoint;
-  let status: number;
-  let headers: Record<string, string> | undefined;
-  let body: unknown;
-  try {
-    const rawStatus = response.status.evaluate(scope);
-    status = typeof rawStatus === 'number' ? rawStatus : Number(rawStatus);
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new Error(`response status ${JSON.stringify(rawStatus)} is not an HTTP status`);
-    }
-    for (const header of response.headers) {
-      headers ??= {};
-      const value = header.value.evaluate(scope);
-      if (value !== null && value !== undefined && value !== '') headers[header.name] = String(value);
-    }
-    body = response.body?.evaluate(scope);
-  } catch (cause) {
-    if (cause instanceof ChorusError) throw cause;
-    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
-    throw new ChorusError('CHORUS_EXPRESSION_FAILED', `response: ${reason}`, { cause });
+function abortOnDeadline(controller: AbortController, timeoutMs: number): void {
+  controller.abort(
+    new ChorusError('CHORUS_DEADLINE_EXCEEDED', `the request took longer than its ${timeoutMs} ms deadline`, {
+      extras: { timeoutMs },
+    }),
+  );
+}
+
+function sendReply(res: ServerResponse, reply: Reply, requestId: string): void {
+  if (reply.payload !== undefined) {
+    res.writeHead(reply.status, {
+      'content-type': JSON_TYPE,
+      ...reply.headers,
+      'content-length': Buffer.byteLength(reply.payload),
+      'x-request-id': requestId,
+    });
+    res.end(reply.payload);
+    return;
   }
-  if (scope.warnings.length > 0) {
-    // Partial answers are never silent: a header always, and a warnings list in object bodies.
-    headers ??= {};
-    headers['chorus-partial'] = scope.warnings.map((w) => w.step).join(',');
-    if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('warnings' in body)) {
-      body = { ...body, warnings: scope.warnings };
-    }
-  }
-  sendJson(res, status, body, requestId, headers);
-  return status;
+  sendJson(res, reply.status, reply.body, requestId, reply.headers);
 }
 
 function sendJson(

@@ -180,7 +180,6 @@ export async function createHttpConnector(
     pool,
     operations,
     descriptions: Object.freeze(descriptions),
-    timeoutMs: Math.min(timeoutMs, MAX_TIMER_MS),
     maxResponseBytes,
     logger: ctx.logger,
   });
@@ -191,7 +190,6 @@ interface HttpConnectorParts {
   pool: Pool;
   operations: ReadonlyMap<string, CompiledOperation>;
   descriptions: readonly OperationDescription[];
-  timeoutMs: number;
   maxResponseBytes: number;
   logger: Logger;
 }
@@ -203,7 +201,6 @@ class HttpConnector implements Connector {
   readonly #pool: Pool;
   readonly #operations: ReadonlyMap<string, CompiledOperation>;
   readonly #descriptions: readonly OperationDescription[];
-  readonly #timeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #logger: Logger;
   #closing: Promise<void> | undefined;
@@ -213,7 +210,6 @@ class HttpConnector implements Connector {
     this.#pool = parts.pool;
     this.#operations = parts.operations;
     this.#descriptions = parts.descriptions;
-    this.#timeoutMs = parts.timeoutMs;
     this.#maxResponseBytes = parts.maxResponseBytes;
     this.#logger = parts.logger;
   }

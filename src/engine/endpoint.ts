@@ -1,0 +1,83 @@
+/**
+ * The terminal handler of an endpoint: read and validate the input, run the flow, build the reply
+ * from the response templates. Inbound policies wrap it; the server writes what it returns.
+ */
+import { ChorusError } from '../errors/catalogue.ts';
+import type { InboundContext, InboundHandler, Reply } from '../policies/types.ts';
+import { runFlow } from './flow.ts';
+import type { EndpointPlan, FlowContext, FlowScope } from './plan.ts';
+
+/** What the handler needs besides the endpoint: the gateway-wide expression scope. */
+export interface EndpointScope {
+  env: Readonly<Record<string, string>>;
+  vars: Readonly<Record<string, unknown>>;
+}
+
+/** Builds the handler that answers an endpoint's requests. */
+export function createEndpointHandler(
+  endpoint: Omit<EndpointPlan, 'handle'>,
+  shared: EndpointScope,
+): InboundHandler {
+  return async (ctx: InboundContext): Promise<Reply> => {
+    const body = endpoint.readsBody ? await ctx.readBody() : undefined;
+    const request = {
+      method: endpoint.method,
+      path: ctx.path,
+      params: ctx.params,
+      query: ctx.query,
+      headers: ctx.headers,
+      body,
+    };
+    endpoint.validateInput(request);
+    const scope: FlowScope = { request, steps: {}, env: shared.env, vars: shared.vars, warnings: [] };
+    const flowCtx: FlowContext = {
+      requestId: ctx.requestId,
+      controller: ctx.controller,
+      deadline: ctx.deadline,
+      logger: ctx.logger,
+      propagate: { 'x-request-id': ctx.requestId },
+    };
+    const signal = ctx.controller.signal;
+    try {
+      await runFlow(endpoint.flow, scope, flowCtx);
+    } catch (error) {
+      // When the request was cancelled, its reason (deadline, client gone) is the truth.
+      throw signal.aborted ? signal.reason : error;
+    }
+    if (signal.aborted) throw signal.reason;
+    return buildReply(endpoint, scope);
+  };
+}
+
+function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): Reply {
+  const { response } = endpoint;
+  let status: number;
+  let headers: Record<string, string> | undefined;
+  let body: unknown;
+  try {
+    const rawStatus = response.status.evaluate(scope);
+    status = typeof rawStatus === 'number' ? rawStatus : Number(rawStatus);
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new Error(`response status ${JSON.stringify(rawStatus)} is not an HTTP status`);
+    }
+    for (const header of response.headers) {
+      headers ??= {};
+      const value = header.value.evaluate(scope);
+      if (value !== null && value !== undefined && value !== '') headers[header.name] = String(value);
+    }
+    body = response.body?.evaluate(scope);
+  } catch (cause) {
+    if (cause instanceof ChorusError) throw cause;
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+    throw new ChorusError('CHORUS_EXPRESSION_FAILED', `response: ${reason}`, { cause });
+  }
+  if (scope.warnings.length > 0) {
+    // Partial answers are never silent: a header always, and a warnings list in object bodies.
+    headers ??= {};
+    headers['chorus-partial'] = scope.warnings.map((w) => w.step).join(',');
+    if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('warnings' in body)) {
+      body = { ...body, warnings: scope.warnings };
+    }
+  }
+  return headers === undefined ? { status, body } : { status, headers, body };
+}

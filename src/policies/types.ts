@@ -1,0 +1,59 @@
+/**
+ * Policy shapes: inbound policies wrap an endpoint's handler (they may answer early: 401, 429, a
+ * cache hit); upstream policies wrap a service's calls (timeout, retry, breaker, bulkhead). Both
+ * are `(next) => handler` onions, composed once at load in a written order. Policies never import
+ * node:http; the server adapts requests to an InboundContext and writes the Reply.
+ */
+import type { Logger } from 'pino';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../connectors/types.ts';
+
+/** What an endpoint answers; the server serializes it. */
+export interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  /** A JSON value to serialize, or undefined for no body. */
+  body?: unknown;
+  /** Pre-serialized bytes (e.g. from a cache); sent as they are instead of body. */
+  payload?: string | Buffer;
+}
+
+/** The facts about an inbound request that handlers and policies read. */
+export interface InboundContext {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly params: Record<string, string>;
+  readonly query: Record<string, string | string[] | undefined>;
+  readonly headers: Record<string, string | string[] | undefined>;
+  /** The TCP peer address (not X-Forwarded-For, which only trusted-proxy-aware policies read). */
+  readonly remoteAddress: string | undefined;
+  /** Aborts on client disconnect, on the deadline, and on a fatal step failure. */
+  readonly controller: AbortController;
+  /** Epoch milliseconds when the request's deadline passes. */
+  readonly deadline: number;
+  readonly logger: Logger;
+  /** Who calls, once an authentication policy has said so. */
+  consumer: Record<string, unknown> | undefined;
+  /** Reads the JSON body (once; later calls return the same promise). Only the handler needs it. */
+  readBody(): Promise<unknown>;
+}
+
+/** Answers a request. */
+export type InboundHandler = (ctx: InboundContext) => Promise<Reply>;
+/** Wraps an inbound handler. */
+export type InboundPolicy = (next: InboundHandler) => InboundHandler;
+
+/** Makes one call of a service operation. */
+export type UpstreamHandler = (call: ConnectorCall, ctx: CallContext) => Promise<ConnectorResult>;
+/** Wraps the calls of a service. */
+export type UpstreamPolicy = (next: UpstreamHandler) => UpstreamHandler;
+
+/** Composes policies so the first listed is the outermost: compose([a, b], h) = a(b(h)). */
+export function composePolicies<Handler>(
+  policies: readonly ((next: Handler) => Handler)[],
+  terminal: Handler,
+): Handler {
+  let handler = terminal;
+  for (let i = policies.length - 1; i >= 0; i--) handler = policies[i]!(handler);
+  return handler;
+}
