@@ -58,6 +58,11 @@ export interface Connector {
   readonly service: string;
   call(call: ConnectorCall, ctx: CallContext): Promise<ConnectorResult>;
   describe(): readonly OperationDescription[];
+  /**
+   * Whether the connector can take calls now (a broker connection is up). Optional: connectors
+   * without a standing connection are always ready. /readyz is 503 while any connector is not.
+   */
+  ready?(): boolean;
   close(): Promise<void>;
 }
 

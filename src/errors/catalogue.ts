@@ -43,6 +43,16 @@ export const ERROR_CATALOGUE = {
     title: 'A backend could not be reached',
     hint: 'The service is down or refused the connection; check its url.',
   },
+  CHORUS_UPSTREAM_PROTOCOL: {
+    status: 502,
+    title: 'A backend answered with a protocol error',
+    hint: 'A SOAP Fault, GraphQL errors or a gRPC status; the problem keeps the backend’s own code and message.',
+  },
+  CHORUS_UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    title: 'A backend is not available',
+    hint: 'No responder, a broker that is down, or an open circuit breaker; retry later.',
+  },
   CHORUS_UPSTREAM_DECODE: {
     status: 502,
     title: 'A backend answered with a body Chorus could not decode',
