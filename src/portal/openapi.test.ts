@@ -165,9 +165,9 @@ describe('generateOpenApi', () => {
     assert.equal(responses['200'], undefined);
   });
 
-  test('an endpoint with a call step and input documents 400, 500, 502 and 504 problems', () => {
+  test('an endpoint with a call step and input documents 400, 500, 502, 503 and 504 problems', () => {
     const op = operation(generateOpenApi(config), '/catalog/items/{id}/variants/{variant}', 'get');
-    assert.deepEqual(responseCodes(op), ['200', '400', '500', '502', '504']);
+    assert.deepEqual(responseCodes(op), ['200', '400', '500', '502', '503', '504']);
     assert.deepEqual((op.responses as Record<string, unknown>)['502'], {
       $ref: '#/components/responses/BadGateway',
     });
@@ -196,6 +196,7 @@ describe('generateOpenApi', () => {
               enum: [
                 'CHORUS_UPSTREAM_STATUS',
                 'CHORUS_UPSTREAM_TRANSPORT',
+                'CHORUS_UPSTREAM_PROTOCOL',
                 'CHORUS_UPSTREAM_DECODE',
                 'CHORUS_UPSTREAM_TOO_LARGE',
               ],

@@ -184,6 +184,7 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
   responses['500'] = problemRef('InternalError');
   if (endpoint.flow.some((step) => step.call !== undefined)) {
     responses['502'] = problemRef('BadGateway');
+    responses['503'] = problemRef('ServiceUnavailable');
     responses['504'] = problemRef('GatewayTimeout');
   }
   return responses;
@@ -200,7 +201,10 @@ const PROBLEM_RESPONSES = {
   UnsupportedMediaType: { status: 415, description: 'The request body is not application/json.' },
   InternalError: { status: 500, description: 'The gateway failed while answering the request.' },
   BadGateway: { status: 502, description: 'A backend failed or answered with an error.' },
-  ServiceUnavailable: { status: 503, description: 'The gateway is shutting down.' },
+  ServiceUnavailable: {
+    status: 503,
+    description: 'A backend is unavailable, or the gateway is shutting down.',
+  },
   GatewayTimeout: { status: 504, description: 'A backend or the request deadline timed out.' },
 } as const;
 

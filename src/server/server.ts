@@ -204,9 +204,16 @@ async function handleRequest(
     }
     if (route.kind !== 'endpoint') {
       discardBody(req);
-      status = route.kind === 'ready' && draining ? 503 : 200;
+      const notReady = route.kind === 'ready' ? unreadyServices(routing.plan) : [];
+      status = route.kind === 'ready' && (draining || notReady.length > 0) ? 503 : 200;
       const body =
-        route.kind === 'health' ? { status: 'ok' } : { status: status === 200 ? 'ready' : 'draining' };
+        route.kind === 'health'
+          ? { status: 'ok' }
+          : draining
+            ? { status: 'draining' }
+            : notReady.length > 0
+              ? { status: 'waiting', services: notReady }
+              : { status: 'ready' };
       sendJson(res, status, body, requestId, undefined);
       return;
     }
@@ -347,6 +354,14 @@ function sendProblem(
   if (draining || problem.status === 413 || problem.status === 415) headers.connection = 'close';
   res.writeHead(problem.status, headers);
   res.end(payload);
+}
+
+/** Services whose connector says it cannot take calls yet (e.g. a broker still connecting). */
+function unreadyServices(plan: GatewayPlan): string[] {
+  const waiting: string[] = [];
+  for (const [name, connector] of plan.connectors)
+    if (connector.ready && !connector.ready()) waiting.push(name);
+  return waiting;
 }
 
 function discardBody(req: IncomingMessage): void {
