@@ -44,6 +44,7 @@ services:
 endpoints:
   - method: POST
     path: /orders
+    timeout: 500ms
     input:
       body:
         type: object
@@ -149,6 +150,32 @@ endpoints:
       '/readyz',
       '/search',
     ]);
+  });
+
+  test('a body trickled slower than the deadline gets 504 at the deadline', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(`${gateway.url}/orders`);
+    const started = performance.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': '100' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.write('{"sku": "A",');
+      // ...and never the rest.
+    });
+    assert.equal(status, 504);
+    assert.ok(performance.now() - started < 2000);
   });
 
   test('a body that breaks the schema gets 400 naming each field', async () => {

@@ -13,7 +13,12 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /** Reads and parses a JSON body; undefined when there is none. Throws 413, 415 or 400 problems. */
-export function readJsonBody(req: IncomingMessage, limit: number, depthLimit: number): Promise<unknown> {
+export function readJsonBody(
+  req: IncomingMessage,
+  limit: number,
+  depthLimit: number,
+  signal: AbortSignal,
+): Promise<unknown> {
   if (!hasBody(req)) return Promise.resolve(undefined);
   const contentType = req.headers['content-type'];
   if (contentType === undefined || !JSON_TYPE.test(contentType)) {
@@ -64,14 +69,21 @@ export function readJsonBody(req: IncomingMessage, limit: number, depthLimit: nu
       cleanup();
       reject(error);
     };
+    // The request deadline covers the upload too: a body trickled byte by byte cannot outlast it.
+    const onAbort = (): void => {
+      cleanup();
+      reject(signal.reason);
+    };
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -282,7 +282,7 @@ async function runEndpoint(
     logger: facts.logger,
     consumer: undefined,
     readBody: () => {
-      body ??= readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit);
+      body ??= readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit, controller.signal);
       return body;
     },
   };
