@@ -65,7 +65,7 @@ endpoints:
     const lines = stderr.trim().split('\n');
     assert.equal(lines.length, 4, stderr);
     assert.equal(lines[0], `${file}:12:15 service "lookup" has no operation "locte" (operations: locate)`);
-    assert.match(lines[1]!, new RegExp(`^${file}:15:14 unknown step "wher"`));
+    assert.match(lines[1]!, new RegExp(`^${file}:15:18 unknown step "wher"`));
     assert.match(lines[2]!, new RegExp(`^${file}:17:\\d+ expression "1 \\+ \\* 2": `));
     assert.equal(lines[3], '3 problems found');
   });
@@ -131,6 +131,18 @@ describe('chorus openapi, help and usage', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /unknown command "serve"/);
     assert.match(unknown.stderr, /chorus start <config>/);
+  });
+
+  test('openapi refuses a config whose flows do not compile, and start refuses an unknown log level', async () => {
+    const file = await writeConfig(`endpoints:
+  - { method: GET, path: /a, flow: [{ id: a, map: "{{ steps.nope }}" }] }
+`);
+    const openapi = await run(['openapi', file]);
+    assert.equal(openapi.code, 1);
+    assert.match(openapi.stderr, /unknown step "nope"/);
+    const start = await run(['start', MEDIACO, '--log-level', 'loud']);
+    assert.equal(start.code, 1);
+    assert.match(start.stderr, /--log-level must be one of fatal, error, warn, info, debug, trace, silent/);
   });
 
   test('schema prints the JSON Schema of the config', async () => {

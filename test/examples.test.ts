@@ -79,6 +79,9 @@ describe('examples', () => {
       const found = (await search!.json()) as { items: { title: string }[] };
       assert.ok(found.items.length > 0 && found.items.every((i) => /night/i.test(i.title)));
       assert.equal(bad!.status, 400);
+      const unknown = await fetch(curls[0]!.replace('mc-0001', 'mc-9999'));
+      assert.equal(unknown.status, 404);
+      assert.equal(((await unknown.json()) as { code: string }).code, 'MEDIACO_ITEM_NOT_FOUND');
       assert.equal(((await bad!.json()) as { code: string }).code, 'CHORUS_VALIDATION_FAILED');
       child.kill('SIGINT');
       const [code] = await once(child, 'exit');

@@ -31,6 +31,7 @@ describe('flows over HTTP backends', () => {
       /* never answers */
     });
     failing = await startBackend((_req, res) => json(res, 503, { reason: 'maintenance' }));
+    process.env.CHORUS_TEST_REGION = 'eu-test-1';
     gateway = await startTestGateway(`
 server: { requestTimeout: 5s }
 services:
@@ -123,6 +124,37 @@ endpoints:
     flow:
       - { id: broken, call: failing.get }
   - method: GET
+    path: /guarded
+    flow:
+      - { id: a, call: slow.a }
+      - id: b
+        call: slow.b
+        when: steps.a.missing == "x"
+        onError: skip
+    response:
+      body: { a: "{{ steps.a.name }}", b: "{{ steps.b }}" }
+  - method: GET
+    path: /cases/{kind}
+    flow:
+      - { id: info, map: { kind: "{{ request.params.kind }}" } }
+    response:
+      - when: steps.info.kind == "gone"
+        status: 410
+        body: { detail: "{{ request.params.kind }} is gone" }
+      - when: steps.info.kind == "new"
+        status: 201
+        headers: { location: "/cases/{{ request.params.kind }}" }
+      - body: { kind: "{{ steps.info.kind }}" }
+  - method: GET
+    path: /env
+    flow:
+      - { id: e, map: { region: "{{ env.CHORUS_TEST_REGION }}" } }
+  - method: GET
+    path: /bad-expression
+    flow:
+      - { id: a, call: slow.a }
+      - { id: b, map: { phone: "{{ steps.a.phone }}" } }
+  - method: GET
     path: /hang
     timeout: 300ms
     flow:
@@ -146,6 +178,8 @@ endpoints:
   });
 
   test('three independent steps run concurrently', async () => {
+    // Warm the pools first: the claim is about scheduling, not about opening connections.
+    await (await fetch(`${gateway.url}/parallel`)).arrayBuffer();
     const started = performance.now();
     const res = await fetch(`${gateway.url}/parallel`);
     const elapsed = performance.now() - started;
@@ -216,6 +250,41 @@ endpoints:
     assert.equal(body.a, 'a');
     assert.equal(body.broken, null);
     assert.equal((body.warnings as unknown[]).length, 1);
+  });
+
+  test('onError covers a step condition that fails to evaluate', async () => {
+    const res = await fetch(`${gateway.url}/guarded`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('chorus-partial'), 'b');
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.a, 'a');
+    assert.equal(body.b, null);
+  });
+
+  test('the first response case whose when holds answers, else the last', async () => {
+    const gone = await fetch(`${gateway.url}/cases/gone`);
+    assert.equal(gone.status, 410);
+    assert.deepEqual(await gone.json(), { detail: 'gone is gone' });
+    const created = await fetch(`${gateway.url}/cases/new`);
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('location'), '/cases/new');
+    const plain = await fetch(`${gateway.url}/cases/other`);
+    assert.equal(plain.status, 200);
+    assert.deepEqual(await plain.json(), { kind: 'other' });
+  });
+
+  test('expressions see the environment variables they name, read when the config loads', async () => {
+    const res = await fetch(`${gateway.url}/env`);
+    assert.deepEqual(await res.json(), { region: 'eu-test-1' });
+  });
+
+  test('an expression that fails at run time answers 500 naming the step and the expression', async () => {
+    const res = await fetch(`${gateway.url}/bad-expression`);
+    assert.equal(res.status, 500);
+    const problem = (await res.json()) as Record<string, unknown>;
+    assert.equal(problem.code, 'CHORUS_EXPRESSION_FAILED');
+    assert.equal(problem.step, 'b');
+    assert.match(String(problem.detail), /expression "steps\.a\.phone": No such key: phone/);
   });
 
   test('a failing step without onError answers 502 problem+json', async () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `chorus` command: start, validate, openapi, schema. */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Gateway } from '../server/server.ts';
@@ -10,6 +11,8 @@ import type { Gateway } from '../server/server.ts';
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 const HELP: Record<string, string> = {
   main: `chorus ${VERSION} — API orchestration gateway
@@ -100,18 +103,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { loadConfig } = await import('../config/load.ts');
   const loaded = await loadConfig(file);
   if (!loaded.ok) return reportIssues(loaded.issues);
-  if (command === 'openapi') {
-    const { generateOpenApi } = await import('../portal/openapi.ts');
-    const serverUrl = values['server-url'];
-    const doc = generateOpenApi(loaded.loaded.config, typeof serverUrl === 'string' ? { serverUrl } : {});
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-    return 0;
-  }
   const [{ compilePlan }, { pino }] = await Promise.all([import('../engine/compile.ts'), import('pino')]);
   const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
   if (!compiled.ok) return reportIssues(compiled.issues);
   const { config } = compiled.plan;
   await compiled.plan.close();
+  if (command === 'openapi') {
+    const { generateOpenApi } = await import('../portal/openapi.ts');
+    const serverUrl = values['server-url'];
+    const doc = generateOpenApi(config, typeof serverUrl === 'string' ? { serverUrl } : {});
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return 0;
+  }
+
   const steps = config.endpoints.reduce((sum, endpoint) => sum + endpoint.flow.length, 0);
   process.stdout.write(
     `${file}: valid — ${Object.keys(config.services).length} services, ${config.endpoints.length} endpoints, ${steps} steps\n`,
@@ -130,6 +134,13 @@ async function start(
   file: string,
   options: { port?: string; host?: string; 'log-level'?: string },
 ): Promise<number> {
+  const level = options['log-level'];
+  if (level !== undefined && !LOG_LEVELS.includes(level)) {
+    process.stderr.write(
+      `chorus start: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"\n`,
+    );
+    return 1;
+  }
   const port = options.port === undefined ? undefined : Number(options.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     process.stderr.write(`chorus start: --port must be a number from 0 to 65535, got "${options.port}"\n`);
@@ -201,7 +212,11 @@ async function start(
   return 0;
 }
 
-if (import.meta.main) {
+// import.meta.main exists from Node 22.18/24.2; the argv check covers older 22.x running dist/.
+const isMain =
+  import.meta.main ??
+  (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url);
+if (isMain) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== 0) process.exitCode = code;

@@ -36,7 +36,9 @@ export function formatPath(path: ConfigPath): string {
 /** Formats an issue as `file:line:col message` (or `file: path message` without a position). */
 export function formatIssue(issue: ConfigIssue): string {
   if (issue.position) return `${issue.file}:${issue.position.line}:${issue.position.col} ${issue.message}`;
-  const where = issue.path.length > 0 ? ` ${formatPath(issue.path)}:` : '';
+  const path = formatPath(issue.path);
+  // Messages from schema validation already start with their path.
+  const where = path !== '' && !issue.message.startsWith(path) ? ` ${path}:` : '';
   return `${issue.file}:${where} ${issue.message}`;
 }
 

@@ -43,6 +43,15 @@ describe('loading a config', () => {
     assert.match(found[0]!, /^g\.yaml:2:\d+ YAML syntax: .*quote strings that contain \{ \}/);
   });
 
+  test('an unquoted {{ expression }} is an error at its place, not a silent map', () => {
+    const found = issuesOf(
+      'endpoints:\n  - method: GET\n    path: /a\n    flow:\n      - id: a\n        map: {{ request.path }}\n',
+    );
+    assert.deepEqual(found, [
+      'g.yaml:6:15 a key cannot be a map or a list: quote expressions, as in "{{ request.params.id }}"',
+    ]);
+  });
+
   test('an unknown key is reported at the key, with a suggestion when one is likely', () => {
     assert.deepEqual(issuesOf('endpoints:\n  - method: GET\n    path: /a\n    steps: []\n'), [
       'g.yaml:4:5 unknown key "steps" (did you mean "flow"?)',

@@ -81,6 +81,9 @@ export function loadConfigText(
   }
   const issues: ConfigIssue[] = [];
   issues.push(...interpolateEnv(doc, env, file, at));
+  issues.push(...collectionKeys(doc, file, at));
+  // A missing variable already has its issue: validating the empty value would only echo it.
+  if (issues.length > 0) return { ok: false, issues };
   const locate = createLocate(doc, at);
   const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const validation = validateConfig(raw, file, locate);
@@ -251,6 +254,27 @@ function interpolateEnv(
         node.type === Scalar.PLAIN && WHOLE_ENV_REFERENCE.test(original)
           ? parseYamlScalar(replaced)
           : replaced;
+    },
+  });
+  return issues;
+}
+
+/**
+ * Map keys that are maps or lists: in YAML, an unquoted `{{ expr }}` is a map whose key is a map,
+ * which would load silently as nonsense. Every key in a Chorus config is a plain string.
+ */
+function collectionKeys(doc: Document, file: string, at: (offset: number) => SourcePosition): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  visit(doc, {
+    Pair(_key, pair, ancestors) {
+      if (!isMap(pair.key) && !isSeq(pair.key)) return;
+      const range = (pair.key as Node).range;
+      issues.push({
+        file,
+        path: pathOf(ancestors, pair),
+        message: 'a key cannot be a map or a list: quote expressions, as in "{{ request.params.id }}"',
+        ...(range ? { position: at(range[0]) } : {}),
+      });
     },
   });
   return issues;

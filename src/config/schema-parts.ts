@@ -10,6 +10,11 @@ export const durationSchema = z
   })
   .describe('A duration: milliseconds as a number, or a string such as "250ms", "5s", "2m".');
 
+/** A timeout: a duration above zero (a zero timeout would fail every call). */
+export const timeoutSchema = durationSchema
+  .refine((value) => (parseDuration(value) ?? 0) > 0, { message: 'a timeout must be above 0, such as "5s"' })
+  .describe('A timeout above zero: milliseconds as a number, or a string such as "250ms", "5s".');
+
 /** A size: bytes as a number, or a string such as "512kb", "1mb". */
 export const sizeSchema = z
   .union([z.number().int().nonnegative(), z.string()])

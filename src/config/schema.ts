@@ -4,7 +4,13 @@
  */
 import { z } from 'zod';
 import { httpServiceSchema } from '../connectors/http/schema.ts';
-import { durationSchema, httpMethodSchema, sizeSchema, templateSchema } from './schema-parts.ts';
+import {
+  durationSchema,
+  httpMethodSchema,
+  sizeSchema,
+  templateSchema,
+  timeoutSchema,
+} from './schema-parts.ts';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -119,9 +125,9 @@ export const stepSchema = z
         'Steps that must finish first, besides those read by expressions (code steps read the scope in code).',
       ),
     onError: onErrorSchema.optional(),
-    timeout: durationSchema
+    timeout: timeoutSchema
       .optional()
-      .describe("Timeout of this step's call; the request deadline still applies."),
+      .describe("Timeout of this step's call, instead of the service's; the request deadline still applies."),
   })
   .superRefine((step, ctx) => {
     const kinds = (['call', 'map', 'code'] as const).filter((kind) => step[kind] !== undefined);
@@ -159,6 +165,16 @@ export const responseSchema = z
   })
   .describe('The response of an endpoint.');
 
+/** One case of a list of responses: the first whose `when` is true answers. */
+export const responseCaseSchema = responseSchema
+  .extend({
+    when: z
+      .string()
+      .optional()
+      .describe('A CEL expression; this response answers when it is true (none: always).'),
+  })
+  .describe('A response that answers when its condition holds.');
+
 /** A public operation of the API. */
 export const endpointSchema = z
   .strictObject({
@@ -176,12 +192,35 @@ export const endpointSchema = z
     description: z.string().optional().describe('Longer documentation (Markdown).'),
     tags: z.array(z.string()).optional().describe('Groups in the portal.'),
     input: inputSchema.optional(),
-    timeout: durationSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
+    timeout: timeoutSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
     flow: z
       .array(stepSchema)
       .default([])
       .describe('The steps; they run as soon as their dependencies are done.'),
-    response: responseSchema.optional(),
+    response: z
+      .union([responseSchema, z.array(responseCaseSchema).min(1)])
+      .optional()
+      .describe('The response, or a list of responses of which the first whose `when` holds answers.'),
+  })
+  .superRefine((endpoint, ctx) => {
+    if (!Array.isArray(endpoint.response)) return;
+    const last = endpoint.response.length - 1;
+    endpoint.response.forEach((entry, index) => {
+      if (index === last && entry.when !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['response', index, 'when'],
+          message: 'the last response must have no when: it answers when no other does',
+        });
+      }
+      if (index < last && entry.when === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['response', index],
+          message: 'only the last response may omit when (the ones after it could never answer)',
+        });
+      }
+    });
   })
   .describe('A public endpoint.');
 
@@ -198,7 +237,7 @@ export const serverSchema = z
       .max(1000)
       .default(64)
       .describe('Deepest nesting of objects and arrays accepted in a JSON request body.'),
-    requestTimeout: durationSchema.default('30s').describe('Default deadline of a request.'),
+    requestTimeout: timeoutSchema.default('30s').describe('Default deadline of a request.'),
     shutdownGrace: durationSchema
       .default('10s')
       .describe('How long in-flight requests may finish on SIGTERM.'),

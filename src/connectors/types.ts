@@ -24,7 +24,7 @@ export interface ConnectorCall {
   headers: Record<string, string>;
   /** Fires when the request is cancelled (client gone, deadline, sibling failure). */
   signal: AbortSignal;
-  /** The time this call may take: min(step timeout, service timeout, time left of the deadline). */
+  /** The time this call may take: the step's timeout (else the service's), capped by the time left of the deadline. */
   timeoutMs: number;
   /** Whether `timeoutMs` is the request deadline's remaining time (decides the error code on expiry). */
   deadlineBound: boolean;

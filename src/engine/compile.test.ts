@@ -146,6 +146,31 @@ describe('compiling flows', () => {
     assert.match(found[0]!, /"item" is not available here/);
   });
 
+  test('expressions read environment variables by name only', async () => {
+    const found = await problems(`${SERVICES}endpoints:
+  - method: GET
+    path: /a
+    flow:
+      - { id: a, map: "{{ env }}" }
+`);
+    assert.equal(found.length, 1);
+    assert.match(found[0]!, /read environment variables by name \(env\.NAME\)/);
+  });
+
+  test('the last of several responses must not have a when, and the others must', async () => {
+    const found = await problems(`${SERVICES}endpoints:
+  - method: GET
+    path: /a
+    flow: []
+    response:
+      - { status: 404 }
+      - { when: "true", status: 200 }
+`);
+    assert.equal(found.length, 2);
+    assert.match(found.join('\n'), /only the last response may omit when/);
+    assert.match(found.join('\n'), /the last response must have no when/);
+  });
+
   test('an unknown function is a load error', async () => {
     const found = await problems(`${SERVICES}endpoints:
   - method: GET

@@ -35,6 +35,7 @@ import type {
   FlowPlan,
   GatewayPlan,
   OnErrorPlan,
+  ResponseCasePlan,
   ResponsePlan,
   StepPlan,
 } from './plan.ts';
@@ -46,6 +47,32 @@ const DEFAULT_SERVICE_TIMEOUT_MS = 10_000;
 const DEFAULT_FOREACH_CONCURRENCY = 10;
 const BASE_VARIABLES = ['request', 'steps', 'env', 'vars'] as const;
 const PATH_PARAM = /\{([^}]+)\}/g;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** A step reference with the place in the config it comes from. */
+interface LocatedRef {
+  ref: string;
+  at: ConfigPath;
+  offset: number | undefined;
+}
+
+/** The step references of an expression or a template, each with its own place. */
+function locatedRefs(
+  source: CompiledExpression | CompiledTemplate | undefined,
+  at: ConfigPath,
+): LocatedRef[] {
+  if (source === undefined) return [];
+  if ('expressions' in source) {
+    return source.expressions.flatMap((placed) =>
+      [...placed.expression.stepRefs].map((ref) => ({
+        ref,
+        at: [...at, ...placed.path],
+        offset: placed.offset,
+      })),
+    );
+  }
+  return [...source.stepRefs].map((ref) => ({ ref, at, offset: undefined }));
+}
 
 /** Compiles a loaded config into a plan. On issues, connectors already built are closed. */
 export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise<CompileResult> {
@@ -81,9 +108,10 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       composePolicies(upstream, (call, callCtx) => connector.call(call, callCtx)),
     );
   }
+  // Expressions see only the environment variables they name (env.NAME), filled in after compiling.
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  const shared: EndpointScope = { env: Object.freeze(env), vars: Object.freeze(config.vars) };
+  const envReads = new Set<string>();
+  const shared: EndpointScope = { env, vars: Object.freeze(config.vars) };
 
   const operationIds = resolveOperationIds(config.endpoints);
   const routes = new Map<string, number>();
@@ -107,12 +135,19 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       serviceTimeouts,
       services: config.services,
       invokers,
+      envReads,
       shared,
       baseDir: loaded.baseDir,
       defaultTimeoutMs: requestTimeoutMs,
     });
     if (plan) endpoints.push(plan);
   }
+
+  for (const name of envReads) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  Object.freeze(env);
 
   const close = async (): Promise<void> => {
     await Promise.allSettled([...connectors.values()].map((connector) => connector.close()));
@@ -151,6 +186,8 @@ interface EndpointContext {
   services: Record<string, { operations: Record<string, unknown> }>;
   /** Each service's calls, wrapped in its upstream policies. */
   invokers: ReadonlyMap<string, UpstreamHandler>;
+  /** Environment variables expressions read (env.NAME), gateway-wide. */
+  envReads: Set<string>;
   shared: EndpointScope;
   baseDir: string;
   defaultTimeoutMs: number;
@@ -191,6 +228,7 @@ async function compileEndpoint(
     try {
       const expr = compileExpression(source, allowed);
       for (const read of expr.requestReads) requestReads.add(read);
+      for (const name of expr.envReads) ctx.envReads.add(name);
       return expr;
     } catch (error) {
       const offset = error instanceof ExpressionCompileError ? error.offset : undefined;
@@ -217,6 +255,7 @@ async function compileEndpoint(
       );
     }
     for (const read of template.requestReads) requestReads.add(read);
+    for (const name of template.envReads) ctx.envReads.add(name);
     return template;
   };
 
@@ -232,15 +271,19 @@ async function compileEndpoint(
     const base = new Set<string>(BASE_VARIABLES);
     const refs = new Set<string>();
     refsByIndex[index] = refs;
-    const collect = (expr: { stepRefs: ReadonlySet<string> } | undefined, fieldAt: ConfigPath): void => {
-      for (const ref of expr?.stepRefs ?? []) {
-        if (!stepIndex.has(ref)) issue(fieldAt, `unknown step "${ref}"${suggestStep(ref, stepIndex)}`);
-        else if (ref === step.id) issue(fieldAt, `step "${step.id}" reads its own output`);
+    const collect = (expr: CompiledExpression | CompiledTemplate | undefined, fieldAt: ConfigPath): void => {
+      for (const { ref, at: refAt, offset } of locatedRefs(expr, fieldAt)) {
+        const options = offset === undefined ? {} : { offset };
+        if (!stepIndex.has(ref)) issue(refAt, `unknown step "${ref}"${suggestStep(ref, stepIndex)}`, options);
+        else if (ref === step.id) issue(refAt, `step "${step.id}" reads its own output`, options);
         else refs.add(ref);
       }
     };
     for (const [position, ref] of (step.after ?? []).entries()) {
-      collect({ stepRefs: new Set([ref]) }, [...stepAt, 'after', position]);
+      const afterAt: ConfigPath = [...stepAt, 'after', position];
+      if (!stepIndex.has(ref)) issue(afterAt, `unknown step "${ref}"${suggestStep(ref, stepIndex)}`);
+      else if (ref === step.id) issue(afterAt, `step "${step.id}" cannot come after itself`);
+      else refs.add(ref);
     }
     const when = step.when === undefined ? undefined : compileExpr(step.when, [...stepAt, 'when'], base);
     collect(when, [...stepAt, 'when']);
@@ -276,29 +319,47 @@ async function compileEndpoint(
   );
   if (cycle) issue([...at, 'flow'], `dependency cycle: ${cycle.join(' → ')}`);
 
-  const responseConfig = endpoint.response ?? { status: 200 };
   const responseAt: ConfigPath = [...at, 'response'];
   const responseScope = new Set<string>([...BASE_VARIABLES, 'warnings']);
   const lastStep = endpoint.flow.at(-1);
-  const bodyTemplate =
-    responseConfig.body !== undefined
-      ? compileTpl(responseConfig.body, [...responseAt, 'body'], responseScope)
-      : lastStep
-        ? compileTpl(`{{ steps.${lastStep.id} }}`, responseAt, responseScope)
-        : undefined;
-  const response: ResponsePlan = {
-    status: compileTpl(responseConfig.status ?? 200, [...responseAt, 'status'], responseScope),
-    headers: Object.entries(responseConfig.headers ?? {}).map(([name, value]) => ({
-      name: name.toLowerCase(),
-      value: compileTpl(value, [...responseAt, 'headers', name], responseScope),
-    })),
-    body: bodyTemplate,
-  };
-  for (const template of [response.status, bodyTemplate, ...response.headers.map((h) => h.value)]) {
-    for (const ref of template?.stepRefs ?? []) {
-      if (!stepIndex.has(ref)) issue(responseAt, `unknown step "${ref}"${suggestStep(ref, stepIndex)}`);
+  const responseConfigs = Array.isArray(endpoint.response)
+    ? endpoint.response
+    : [{ status: 200, ...endpoint.response }];
+  const checkRefs = (refs: readonly LocatedRef[]): void => {
+    for (const { ref, at: refAt, offset } of refs) {
+      if (!stepIndex.has(ref)) {
+        issue(
+          refAt,
+          `unknown step "${ref}"${suggestStep(ref, stepIndex)}`,
+          offset === undefined ? {} : { offset },
+        );
+      }
     }
-  }
+  };
+  const cases: ResponseCasePlan[] = responseConfigs.map((config, index) => {
+    const caseAt: ConfigPath = Array.isArray(endpoint.response) ? [...responseAt, index] : responseAt;
+    const when =
+      'when' in config && typeof config.when === 'string'
+        ? compileExpr(config.when, [...caseAt, 'when'], responseScope)
+        : undefined;
+    const body =
+      config.body !== undefined
+        ? compileTpl(config.body, [...caseAt, 'body'], responseScope)
+        : lastStep
+          ? compileTpl(`{{ steps.${lastStep.id} }}`, caseAt, responseScope)
+          : undefined;
+    const status = compileTpl(config.status ?? 200, [...caseAt, 'status'], responseScope);
+    const headers = Object.entries(config.headers ?? {}).map(([name, value]) => ({
+      name: name.toLowerCase(),
+      value: compileTpl(value, [...caseAt, 'headers', name], responseScope),
+    }));
+    checkRefs(locatedRefs(when, [...caseAt, 'when']));
+    checkRefs(locatedRefs(status, [...caseAt, 'status']));
+    if (config.body !== undefined) checkRefs(locatedRefs(body, [...caseAt, 'body']));
+    for (const header of headers) checkRefs(locatedRefs(header.value, [...caseAt, 'headers', header.name]));
+    return { when, status, headers, body };
+  });
+  const response: ResponsePlan = { cases };
 
   for (const read of requestReads) {
     const [part, name] = read.split('.');
@@ -324,7 +385,10 @@ async function compileEndpoint(
     path: endpoint.path,
     timeoutMs: durationOf(endpoint.timeout, ctx.defaultTimeoutMs),
     readsBody:
-      endpoint.input?.body !== undefined || [...requestReads].some((read) => read.startsWith('body')),
+      endpoint.input?.body !== undefined ||
+      [...requestReads].some((read) => read === '' || read.startsWith('body')) ||
+      // Code steps read the scope in code: give them the body on methods that carry one.
+      (endpoint.flow.some((step) => step.code !== undefined) && BODY_METHODS.has(endpoint.method)),
     validateInput: validator.validate,
     flow,
     response,
@@ -367,7 +431,7 @@ async function compileStepBody(
   scope: ReadonlySet<string>,
   ctx: EndpointContext,
   compileTpl: (value: unknown, at: ConfigPath, allowed: ReadonlySet<string>) => CompiledTemplate,
-  collect: (expr: { stepRefs: ReadonlySet<string> } | undefined, at: ConfigPath) => void,
+  collect: (expr: CompiledExpression | CompiledTemplate | undefined, at: ConfigPath) => void,
 ): Promise<StepBody | undefined> {
   if (step.map !== undefined) {
     const template = compileTpl(step.map, [...stepAt, 'map'], scope);

@@ -50,22 +50,29 @@ export function createEndpointHandler(
 }
 
 function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): Reply {
-  const { response } = endpoint;
   let status: number;
   let headers: Record<string, string> | undefined;
   let body: unknown;
   try {
-    const rawStatus = response.status.evaluate(scope);
+    const cases = endpoint.response.cases;
+    let chosen = cases[cases.length - 1]!;
+    for (const candidate of cases) {
+      if (candidate.when === undefined || candidate.when.evaluate(scope) === true) {
+        chosen = candidate;
+        break;
+      }
+    }
+    const rawStatus = chosen.status.evaluate(scope);
     status = typeof rawStatus === 'number' ? rawStatus : Number(rawStatus);
     if (!Number.isInteger(status) || status < 100 || status > 599) {
       throw new Error(`response status ${JSON.stringify(rawStatus)} is not an HTTP status`);
     }
-    for (const header of response.headers) {
+    for (const header of chosen.headers) {
       headers ??= {};
       const value = header.value.evaluate(scope);
       if (value !== null && value !== undefined && value !== '') headers[header.name] = String(value);
     }
-    body = response.body?.evaluate(scope);
+    body = chosen.body?.evaluate(scope);
   } catch (cause) {
     if (cause instanceof ChorusError) throw cause;
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
@@ -74,7 +81,7 @@ function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): R
   if (scope.warnings.length > 0) {
     // Partial answers are never silent: a header always, and a warnings list in object bodies.
     headers ??= {};
-    headers['chorus-partial'] = scope.warnings.map((w) => w.step).join(',');
+    headers['chorus-partial'] = [...new Set(scope.warnings.map((w) => w.step))].join(',');
     if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('warnings' in body)) {
       body = { ...body, warnings: scope.warnings };
     }

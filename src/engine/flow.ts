@@ -45,20 +45,26 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
 }
 
 async function runStep(step: StepPlan, scope: FlowScope, ctx: FlowContext): Promise<unknown> {
-  if (step.when !== undefined) {
-    const condition = evaluateGuarded(step, 'when', () => step.when!.evaluate(scope));
-    if (condition !== true) return null;
-  }
-  if (step.forEach === undefined) return runOnce(step, scope, ctx);
-  const list = evaluateGuarded(step, 'forEach', () => step.forEach!.evaluate(scope));
-  if (!Array.isArray(list)) {
-    throw new ChorusError(
-      'CHORUS_EXPRESSION_FAILED',
-      `step "${step.id}": forEach gave ${typeOf(list)}, not a list`,
-      {
-        extras: { step: step.id },
-      },
-    );
+  let list: unknown;
+  try {
+    if (step.when !== undefined) {
+      const condition = evaluateGuarded(step, 'when', () => step.when!.evaluate(scope));
+      if (condition !== true) return null;
+    }
+    if (step.forEach === undefined) return await runOnce(step, scope, ctx);
+    list = evaluateGuarded(step, 'forEach', () => step.forEach!.evaluate(scope));
+    if (!Array.isArray(list)) {
+      throw new ChorusError(
+        'CHORUS_EXPRESSION_FAILED',
+        `step "${step.id}": forEach gave ${typeOf(list)}, not a list`,
+        {
+          extras: { step: step.id },
+        },
+      );
+    }
+  } catch (cause) {
+    // onError covers the whole step: its condition and its list as much as its body.
+    return recover(step, scope, ctx, cause);
   }
   return runForEach(step, scope, ctx, list);
 }
@@ -103,21 +109,27 @@ async function runOnce(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<
   try {
     return await step.execute(scope, ctx);
   } catch (cause) {
-    const error = stepError(step, cause);
-    // A cancelled request is not the step's failure: never hide it behind skip or fallback.
-    if (step.onError.mode === 'fail' || ctx.controller.signal.aborted) throw error;
-    const warnings = (scope as FlowScope).warnings;
-    warnings.push({ step: step.id, code: error.code, message: error.message });
-    if (step.onError.mode === 'skip') return null;
-    const fallback = step.onError.expression;
-    const errorData = {
-      code: error.code,
-      message: error.message,
-      status: (error.data as { status?: number } | undefined)?.status ?? error.status,
-      body: (error.data as { body?: unknown } | undefined)?.body ?? null,
-    };
-    return evaluateGuarded(step, 'onError.fallback', () => fallback.evaluate({ ...scope, error: errorData }));
+    if (step.forEach === undefined) throw cause; // runStep applies onError
+    return recover(step, scope, ctx, cause); // under forEach, onError applies per item
   }
+}
+
+/** Applies the step's onError to a failure: rethrow (fail), null (skip) or the fallback's value. */
+function recover(step: StepPlan, scope: Scope, ctx: FlowContext, cause: unknown): unknown {
+  const error = stepError(step, cause);
+  // A cancelled request is not the step's failure: never hide it behind skip or fallback.
+  if (step.onError.mode === 'fail' || ctx.controller.signal.aborted) throw error;
+  const warnings = (scope as FlowScope).warnings;
+  warnings.push({ step: step.id, code: error.code, message: error.message });
+  if (step.onError.mode === 'skip') return null;
+  const fallback = step.onError.expression;
+  const errorData = {
+    code: error.code,
+    message: error.message,
+    status: (error.data as { status?: number } | undefined)?.status ?? error.status,
+    body: (error.data as { body?: unknown } | undefined)?.body ?? null,
+  };
+  return evaluateGuarded(step, 'onError.fallback', () => fallback.evaluate({ ...scope, error: errorData }));
 }
 
 function stepError(step: StepPlan, cause: unknown): ChorusError {

@@ -78,11 +78,18 @@ export interface FlowPlan {
   readonly roots: readonly number[];
 }
 
-/** The response, compiled. */
-export interface ResponsePlan {
+/** One response, compiled. */
+export interface ResponseCasePlan {
+  /** Answers when true; undefined for the last (default) case. */
+  readonly when: CompiledExpression | undefined;
   readonly status: CompiledTemplate;
   readonly headers: readonly { name: string; value: CompiledTemplate }[];
   readonly body: CompiledTemplate | undefined;
+}
+
+/** The responses, compiled: the first case whose `when` holds answers. */
+export interface ResponsePlan {
+  readonly cases: readonly ResponseCasePlan[];
 }
 
 /** A public endpoint, compiled. */

@@ -26,7 +26,8 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const settings = {
     level: options.level ?? process.env.CHORUS_LOG_LEVEL ?? 'info',
-    base: { service: 'chorus' },
+    // Not `service`: error lines carry the backend service's name under that key.
+    base: { app: 'chorus' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);

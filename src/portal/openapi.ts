@@ -160,14 +160,23 @@ function parameterJsonSchema(param: ParameterConfig): JsonSchema {
 }
 
 function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
-  // A templated status ("{{ … }}") is only known per request; 200 is the documented default.
-  const status = typeof endpoint.response?.status === 'number' ? endpoint.response.status : 200;
-  const success: Record<string, unknown> = { description: 'Successful response.' };
-  // The response body is a template whose shape is not inferred yet, so its schema is {} (any JSON).
-  if (!BODILESS_STATUSES.has(status) && endpoint.method !== 'HEAD') {
-    success.content = { 'application/json': { schema: {} } };
+  // Every response case with a literal status is documented; a templated status ("{{ … }}") is only
+  // known per request, and 200 is its documented default.
+  const cases: { status?: number | string }[] = Array.isArray(endpoint.response)
+    ? endpoint.response
+    : [endpoint.response ?? {}];
+  const responses: Record<string, unknown> = {};
+  for (const entry of cases) {
+    const status = typeof entry.status === 'number' ? entry.status : 200;
+    const described: Record<string, unknown> = {
+      description: status < 400 ? 'Successful response.' : 'An answer the flow gives for this case.',
+    };
+    // The response body is a template whose shape is not inferred yet, so its schema is {} (any JSON).
+    if (!BODILESS_STATUSES.has(status) && endpoint.method !== 'HEAD') {
+      described.content = { 'application/json': { schema: {} } };
+    }
+    responses[String(status)] ??= described;
   }
-  const responses: Record<string, unknown> = { [String(status)]: success };
 
   const input = endpoint.input;
   const hasInput =

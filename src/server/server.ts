@@ -329,10 +329,9 @@ function sendJson(
   const bodiless = body === undefined || status === 204 || status === 304;
   const payload = bodiless ? '' : JSON.stringify(body);
   const out: Record<string, string | number> = { 'x-request-id': requestId, ...headers };
-  if (!bodiless) {
-    out['content-type'] ??= JSON_TYPE;
-    out['content-length'] = Buffer.byteLength(payload);
-  }
+  if (!bodiless) out['content-type'] ??= JSON_TYPE;
+  // Always a length, so an empty answer is not sent chunked.
+  if (status !== 204 && status !== 304) out['content-length'] = Buffer.byteLength(payload);
   res.writeHead(status, out);
   res.end(payload);
 }

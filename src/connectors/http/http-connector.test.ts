@@ -172,6 +172,18 @@ describe('http connector requests', () => {
     assert.equal(output.body, '<a>1</a>');
   });
 
+  test('a string body is sent as it is when the operation config sets a content type', async () => {
+    const backend = await startBackend(echo);
+    const connector = await connect({
+      url: backend.url,
+      operations: { upload: { method: 'PUT', path: '/doc', headers: { 'content-type': 'application/xml' } } },
+    });
+    const result = await connector.call(callOf('upload', { input: { body: '<a>1</a>' } }), callContext);
+    const output = result.output as Echo;
+    assert.equal(output.headers['content-type'], 'application/xml');
+    assert.equal(output.body, '<a>1</a>');
+  });
+
   test('static, propagated and input headers all reach the backend, later ones winning', async () => {
     const backend = await startBackend(echo);
     const connector = await connect({
@@ -196,24 +208,35 @@ describe('http connector requests', () => {
     assert.equal(headers['x-count'], '3');
   });
 
-  test('path param values ".." and "a/b" stay inside their path segment', async () => {
+  test('path param values with slashes and dots stay inside their path segment', async () => {
     const backend = await startBackend(echo);
     const connector = await connect({
       url: `${backend.url}/api`,
       operations: { getFile: { path: '/files/{name}/meta' } },
     });
     const urls: string[] = [];
-    for (const name of ['..', '.', 'a/b', '../../admin', 'x?y#z']) {
+    for (const name of ['a/b', '../../admin', 'x?y#z', '...']) {
       const result = await connector.call(callOf('getFile', { input: { params: { name } } }), callContext);
       urls.push((result.output as Echo).url);
     }
     assert.deepEqual(urls, [
-      '/api/files/%2E%2E/meta',
-      '/api/files/%2E/meta',
       '/api/files/a%2Fb/meta',
       '/api/files/..%2F..%2Fadmin/meta',
       '/api/files/x%3Fy%23z/meta',
+      '/api/files/.../meta',
     ]);
+  });
+
+  test('path param values ".", ".." and "" are refused as invalid input, never sent', async () => {
+    const backend = await startBackend(echo);
+    const connector = await connect({ url: backend.url, operations: { getFile: { path: '/files/{name}' } } });
+    for (const name of ['.', '..', '']) {
+      await assert.rejects(
+        connector.call(callOf('getFile', { input: { params: { name } } }), callContext),
+        isChorusError('CHORUS_VALIDATION_FAILED'),
+      );
+    }
+    assert.equal(backend.sockets.length, 0);
   });
 
   test('a missing path param fails with CHORUS_INTERNAL naming the param', async () => {
@@ -236,13 +259,13 @@ describe('http connector requests', () => {
     await assert.rejects(connector.call(callOf('nope'), callContext), isChorusError('CHORUS_INTERNAL'));
   });
 
-  test('a CR/LF in an input header value fails with CHORUS_UPSTREAM_TRANSPORT before reaching the backend', async () => {
+  test('a CR/LF in an input header value is refused as invalid input before reaching the backend', async () => {
     const backend = await startBackend(echo);
     const connector = await connect({ url: backend.url, operations: { get: {} } });
     await assert.rejects(
       connector.call(callOf('get', { input: { headers: { 'x-evil': 'a\r\nx-injected: 1' } } }), callContext),
       (error) => {
-        isChorusError('CHORUS_UPSTREAM_TRANSPORT')(error);
+        isChorusError('CHORUS_VALIDATION_FAILED')(error);
         assert.equal((error as ChorusError).retryable, false);
         assert.match((error as Error).message, /x-evil/);
         return true;

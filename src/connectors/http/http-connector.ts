@@ -419,16 +419,17 @@ function encodePathValue(op: CompiledOperation, name: string, value: unknown): s
       `operation "${op.name}" of service "${op.extras.service}": path param "${name}" ${problem} in input.params`,
     );
   }
-  // An empty segment would silently call another resource (DELETE /users/ instead of /users/42).
-  if (text === '') {
-    throw internal(
-      op,
-      `operation "${op.name}" of service "${op.extras.service}": path param "${name}" is empty`,
+  // An empty segment would silently call another resource (DELETE /users/ instead of /users/42), and
+  // "." or ".." would walk the path: URL parsers treat even %2E%2E as "..". Such values come from
+  // request data in practice, so they are the client's error.
+  if (text === '' || text === '.' || text === '..') {
+    const shown = text === '' ? 'empty' : `"${text}"`;
+    throw new ChorusError(
+      'CHORUS_VALIDATION_FAILED',
+      `path parameter "${name}" of ${op.extras.service}.${op.name} cannot be ${shown}`,
+      { extras: { ...op.extras, errors: [{ field: `params.${name}`, message: `cannot be ${shown}` }] } },
     );
   }
-  // encodeURIComponent keeps dots; "." and ".." alone would be dot segments that walk the path.
-  if (text === '.') return '%2E';
-  if (text === '..') return '%2E%2E';
   return encodeText(op, text, `path param "${name}"`);
 }
 
@@ -504,8 +505,22 @@ function buildHeaders(
   return headers;
 }
 
+const HEADER_BREAK = /[\r\n\0]/;
+
 function headerValue(op: CompiledOperation, name: string, value: unknown): string | string[] {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    // A line break would split the header (request smuggling); such values come from request data.
+    if (HEADER_BREAK.test(value)) {
+      throw new ChorusError(
+        'CHORUS_VALIDATION_FAILED',
+        `header "${name}" for ${op.extras.service}.${op.name} contains a line break`,
+        {
+          extras: { ...op.extras, errors: [{ field: `headers.${name}`, message: 'contains a line break' }] },
+        },
+      );
+    }
+    return value;
+  }
   if (typeof value === 'number') return String(value);
   if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) {
     return value.map(String);
@@ -524,7 +539,10 @@ function headerValue(op: CompiledOperation, name: string, value: unknown): strin
 function buildBody(op: CompiledOperation, input: ConnectorInput, headers: OutgoingHeaders): string | null {
   const body = input.body;
   if (body === undefined) return null;
-  if (typeof body === 'string' && hasContentType(input.headers)) return body;
+  // A string body with a content type (from input.headers or the config) is sent as it is.
+  if (typeof body === 'string' && (hasContentType(input.headers) || headers['content-type'] !== undefined)) {
+    return body;
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(body);

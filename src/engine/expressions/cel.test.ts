@@ -12,6 +12,8 @@ describe('CEL expressions', () => {
     assert.equal(evaluate('request.query.limit + 1', { request: { query: { limit: 10 } } }), 11);
     assert.equal(evaluate('2 * request.n', { request: { n: 1.5 } }), 3);
     assert.equal(evaluate('size([1, 2, 3])'), 3);
+    assert.equal(evaluate('uint(3)'), 3);
+    assert.equal(evaluate('optional.of(2).orValue(1)'), 2);
   });
 
   test('merge, coalesce, sortBy, groupBy, flatten, distinct, sum, pick and omit work on JSON data', () => {

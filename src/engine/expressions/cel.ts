@@ -31,8 +31,19 @@ export interface CompiledExpression {
   readonly variables: ReadonlySet<string>;
   /** Literal request paths read, one or two levels deep: "body", "params.id", "query.q". */
   readonly requestReads: ReadonlySet<string>;
+  /** Environment variables read as env.NAME: only these are exposed to expressions. */
+  readonly envReads: ReadonlySet<string>;
   /** Evaluates against a scope; the result is plain JSON data (ints as numbers, timestamps as ISO strings). */
   evaluate(scope: Scope): unknown;
+}
+
+/** An expression that failed while evaluating; the message names the expression. */
+export class ExpressionEvaluationError extends Error {
+  constructor(source: string, cause: unknown) {
+    const reason = cause instanceof Error ? (cause.message.split('\n')[0] ?? cause.message) : String(cause);
+    super(`expression "${source}": ${reason}`, { cause });
+    this.name = 'ExpressionEvaluationError';
+  }
 }
 
 /** A syntax or type error found while compiling an expression. */
@@ -81,6 +92,9 @@ function isAstNode(value: unknown): value is AstNode {
   return typeof value === 'object' && value !== null && 'op' in value && 'args' in value;
 }
 
+/** Identifiers that name CEL function namespaces (optional.of, optional.none), not variables. */
+const NAMESPACES = new Set(['optional']);
+
 const MACROS_BINDING_A_VARIABLE = new Set(['map', 'filter', 'all', 'exists', 'exists_one']);
 
 /** The literal member path of a node rooted at an identifier (request.params.id → [request, params, id]). */
@@ -104,12 +118,16 @@ function analyse(root: unknown): {
   stepRefs: Set<string>;
   variables: Set<string>;
   requestReads: Set<string>;
+  envReads: Set<string>;
   dynamicSteps: boolean;
+  dynamicEnv: boolean;
 } {
   const stepRefs = new Set<string>();
   const variables = new Set<string>();
   const requestReads = new Set<string>();
+  const envReads = new Set<string>();
   let dynamicSteps = false;
+  let dynamicEnv = false;
   const visit = (node: unknown, bound: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
       for (const child of node) visit(child, bound);
@@ -118,7 +136,12 @@ function analyse(root: unknown): {
     if (!isAstNode(node)) return;
     const { op, args } = node;
     if (op === 'id' && typeof args === 'string') {
-      if (!bound.has(args)) variables.add(args);
+      if (!bound.has(args) && !NAMESPACES.has(args)) {
+        variables.add(args);
+        // A bare `request` reads everything, the body included.
+        if (args === 'request') requestReads.add('');
+        if (args === 'env') dynamicEnv = true;
+      }
       return;
     }
     if ((op === '.' || op === '.?' || op === '[]' || op === '[?]') && Array.isArray(args)) {
@@ -126,6 +149,19 @@ function analyse(root: unknown): {
       if (path && path[0] === 'request' && !bound.has('request')) {
         // Record request.x and request.x.y so the compiler knows what a flow reads.
         requestReads.add(path.slice(1, 3).join('.'));
+      }
+      const [envTarget, envKey] = args as [unknown, unknown];
+      if (isAstNode(envTarget) && envTarget.op === 'id' && envTarget.args === 'env' && !bound.has('env')) {
+        variables.add('env');
+        const name =
+          typeof envKey === 'string'
+            ? envKey
+            : isAstNode(envKey) && envKey.op === 'value'
+              ? envKey.args
+              : undefined;
+        if (typeof name === 'string') envReads.add(name);
+        else dynamicEnv = true;
+        return;
       }
       const [target, key] = args as [unknown, unknown];
       if (isAstNode(target) && target.op === 'id' && target.args === 'steps' && !bound.has('steps')) {
@@ -157,7 +193,7 @@ function analyse(root: unknown): {
   };
   visit(root, new Set());
   if (variables.has('steps') && stepRefs.size === 0) dynamicSteps = true;
-  return { stepRefs, variables, requestReads, dynamicSteps };
+  return { stepRefs, variables, requestReads, envReads, dynamicSteps, dynamicEnv };
 }
 
 const CARET_LINE = /^\s*\^/m;
@@ -212,6 +248,9 @@ export function toJsonValue(value: unknown): unknown {
         // CEL durations and other wrapper types: their string form is the CEL literal.
         if ('seconds' in value && 'nanos' in value)
           return `${Number(value.seconds) + Number(value.nanos) / 1e9}s`;
+        // uint values wrap a BigInt.
+        const primitive: unknown = value.valueOf();
+        if (typeof primitive === 'bigint') return Number(primitive);
         return String(value);
       }
       let out: Record<string, unknown> | undefined;
@@ -257,10 +296,16 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     const message = checked.error.message;
     throw new ExpressionCompileError(firstLine(message), offsetFromMessage(message));
   }
-  const { stepRefs, variables, requestReads, dynamicSteps } = analyse(parsed.ast);
+  const { stepRefs, variables, requestReads, envReads, dynamicSteps, dynamicEnv } = analyse(parsed.ast);
   if (dynamicSteps) {
     throw new ExpressionCompileError(
       'read step outputs by name (steps.<id>), so dependencies can be known',
+      undefined,
+    );
+  }
+  if (dynamicEnv) {
+    throw new ExpressionCompileError(
+      'read environment variables by name (env.NAME): only those are exposed',
       undefined,
     );
   }
@@ -273,13 +318,20 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     }
   }
   const evaluate = parsed as unknown as (scope: Scope) => unknown;
+  // A plain path returns scope data, which is already JSON: skip the conversion walk.
   const plain = isPlainPath(parsed.ast);
   return {
     source,
     stepRefs,
     variables,
     requestReads,
-    // A plain path returns scope data, which is already JSON: skip the conversion walk.
-    evaluate: plain ? evaluate : (scope) => toJsonValue(evaluate(scope)),
+    envReads,
+    evaluate: (scope) => {
+      try {
+        return plain ? evaluate(scope) : toJsonValue(evaluate(scope));
+      } catch (cause) {
+        throw new ExpressionEvaluationError(source, cause);
+      }
+    },
   };
 }

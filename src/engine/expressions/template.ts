@@ -6,11 +6,21 @@
  */
 import { type CompiledExpression, compileExpression, ExpressionCompileError, type Scope } from './cel.ts';
 
+/** An expression of a template and where it stands in it. */
+export interface PlacedExpression {
+  readonly expression: CompiledExpression;
+  /** Path below the template's root. */
+  readonly path: readonly (string | number)[];
+  /** Offset of the expression in its string. */
+  readonly offset: number;
+}
+
 /** A template ready to evaluate. */
 export interface CompiledTemplate {
   readonly stepRefs: ReadonlySet<string>;
   readonly requestReads: ReadonlySet<string>;
-  readonly expressions: readonly CompiledExpression[];
+  readonly envReads: ReadonlySet<string>;
+  readonly expressions: readonly PlacedExpression[];
   /** True when the template holds no expression: its value never changes. */
   readonly constant: boolean;
   evaluate(scope: Scope): unknown;
@@ -54,7 +64,7 @@ export function compileTemplate(
   allowed: ReadonlySet<string>,
   issues: TemplateIssue[],
 ): CompiledTemplate {
-  const expressions: CompiledExpression[] = [];
+  const expressions: PlacedExpression[] = [];
   const compileExpr = (
     source: string,
     path: (string | number)[],
@@ -62,7 +72,11 @@ export function compileTemplate(
   ): CompiledExpression | undefined => {
     try {
       const expr = compileExpression(source.trim(), allowed);
-      expressions.push(expr);
+      expressions.push({
+        expression: expr,
+        path,
+        offset: offset + source.length - source.trimStart().length,
+      });
       return expr;
     } catch (error) {
       const inner = error instanceof ExpressionCompileError ? error.offset : undefined;
@@ -145,13 +159,15 @@ export function compileTemplate(
   const root = compileNode(template, []);
   const stepRefs = new Set<string>();
   const requestReads = new Set<string>();
-  for (const expr of expressions) {
-    for (const ref of expr.stepRefs) stepRefs.add(ref);
-    for (const read of expr.requestReads) requestReads.add(read);
+  const envReads = new Set<string>();
+  for (const { expression } of expressions) {
+    for (const ref of expression.stepRefs) stepRefs.add(ref);
+    for (const read of expression.requestReads) requestReads.add(read);
+    for (const name of expression.envReads) envReads.add(name);
   }
   if (root.constant) {
     const value = deepFreeze(root.value);
-    return { stepRefs, requestReads, expressions, constant: true, evaluate: () => value };
+    return { stepRefs, requestReads, envReads, expressions, constant: true, evaluate: () => value };
   }
-  return { stepRefs, requestReads, expressions, constant: false, evaluate: root.evaluate! };
+  return { stepRefs, requestReads, envReads, expressions, constant: false, evaluate: root.evaluate! };
 }
