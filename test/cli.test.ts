@@ -217,6 +217,39 @@ endpoints:
     }
   });
 
+  test('--workers 2 runs two gateway processes on one port, and SIGTERM stops both', async () => {
+    const file = await writeConfig(`endpoints:
+  - { method: GET, path: /pid, flow: [{ id: p, map: { ok: true } }] }
+`);
+    const child = spawn(process.execPath, [CLI, 'start', file, '--port', '0', '--workers', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += String(chunk);
+    });
+    try {
+      await waitUntil(() => output.split('chorus listening on').length === 3, 15_000);
+      const urls = output
+        .split('\n')
+        .filter((l) => l.includes('listening'))
+        .map((l) => (JSON.parse(l) as { url: string; pid: number }).url);
+      assert.equal(new Set(urls).size, 1, `both workers share one address: ${urls.join(', ')}`);
+      const pids = output
+        .split('\n')
+        .filter((l) => l.includes('listening'))
+        .map((l) => (JSON.parse(l) as { pid: number }).pid);
+      assert.equal(new Set(pids).size, 2);
+      const res = await fetch(`${urls[0]}/pid`);
+      assert.deepEqual(await res.json(), { ok: true });
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      assert.equal(code, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   test('a port in use is a clear error, not a stack trace', async () => {
     const backend = await startBackend((_req, res) => json(res, 200, {}));
     const file = await writeConfig('endpoints: []\n');

@@ -33,6 +33,7 @@ Options:
   --port N         port to listen on (default: server.port in the config, else 8080)
   --host H         address to listen on (default: server.host, else 127.0.0.1)
   --log-level L    fatal, error, warn, info (default), debug, trace, silent
+  --workers N      run N gateway processes sharing the port (default 1)
   -h, --help       show this help
 
 Stops gracefully on SIGTERM or SIGINT: in-flight requests finish within server.shutdownGrace.
@@ -74,6 +75,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         port: { type: 'string' },
         host: { type: 'string' },
         'log-level': { type: 'string' },
+        workers: { type: 'string' },
         'server-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -98,7 +100,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (command === 'start') {
-    return start(file, values as { port?: string; host?: string; 'log-level'?: string });
+    return start(file, values as { port?: string; host?: string; 'log-level'?: string; workers?: string });
   }
   const { loadConfig } = await import('../config/load.ts');
   const loaded = await loadConfig(file);
@@ -132,8 +134,19 @@ async function reportIssues(issues: ConfigIssue[]): Promise<number> {
 
 async function start(
   file: string,
-  options: { port?: string; host?: string; 'log-level'?: string },
+  options: { port?: string; host?: string; 'log-level'?: string; workers?: string },
 ): Promise<number> {
+  if (options.workers !== undefined) {
+    const workers = Number(options.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+      process.stderr.write(
+        `chorus start: --workers must be a number from 1 to 256, got "${options.workers}"\n`,
+      );
+      return 1;
+    }
+    const cluster = (await import('node:cluster')).default;
+    if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers);
+  }
   const level = options['log-level'];
   if (level !== undefined && !LOG_LEVELS.includes(level)) {
     process.stderr.write(
@@ -209,6 +222,37 @@ async function start(
   });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  return 0;
+}
+
+/**
+ * Runs N gateway processes sharing one port (node:cluster): signals are passed on, so SIGTERM
+ * drains every worker and SIGHUP reloads each. A worker that dies unexpectedly is replaced.
+ */
+async function superviseWorkers(count: number): Promise<number> {
+  const cluster = (await import('node:cluster')).default;
+  let stopping = false;
+  const fork = (): void => {
+    cluster.fork();
+  };
+  for (let i = 0; i < count; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(
+      `chorus: worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`,
+    );
+    setTimeout(fork, 500);
+  });
+  const forward = (signal: NodeJS.Signals): void => {
+    if (signal !== 'SIGHUP') stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+  process.on('SIGTERM', () => forward('SIGTERM'));
+  process.on('SIGINT', () => forward('SIGINT'));
+  process.on('SIGHUP', () => forward('SIGHUP'));
   return 0;
 }
 

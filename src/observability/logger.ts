@@ -27,7 +27,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const settings = {
     level: options.level ?? process.env.CHORUS_LOG_LEVEL ?? 'info',
     // Not `service`: error lines carry the backend service's name under that key.
-    base: { app: 'chorus' },
+    base: { app: 'chorus', pid: process.pid },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
