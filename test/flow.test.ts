@@ -24,9 +24,15 @@ describe('flows over HTTP backends', () => {
       if (id === 'missing') return json(res, 404, { error: 'not found' });
       json(res, 200, { provider: 'movies', ref: `m-${id}` });
     });
-    items = await startBackend((req, res) =>
-      json(res, 200, { id: req.url?.split('/').pop(), seen: true }, 30),
-    );
+    items = await startBackend((req, res) => {
+      if (req.url === '/raw') {
+        // Spacing JSON.stringify would never produce: proves the bytes were forwarded untouched.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{ "kept" :  [1,2 ,3],"as": "sent" }');
+        return;
+      }
+      json(res, 200, { id: req.url?.split('/').pop(), seen: true }, 30);
+    });
     hanging = await startBackend(() => {
       /* never answers */
     });
@@ -52,6 +58,7 @@ services:
     url: ${items.url}
     operations:
       item: { path: "/items/{ref}" }
+      raw: { path: /raw }
   hanging:
     kind: http
     url: ${hanging.url}
@@ -145,6 +152,22 @@ endpoints:
         status: 201
         headers: { location: "/cases/{{ request.params.kind }}" }
       - body: { kind: "{{ steps.info.kind }}" }
+  - method: GET
+    path: /forward
+    flow:
+      - { id: raw, call: catalog.raw }
+  - method: GET
+    path: /forward-read
+    flow:
+      - { id: raw, call: catalog.raw }
+      - { id: count, map: "{{ size(steps.raw.kept) }}" }
+    response:
+      body: "{{ steps.raw }}"
+  - method: GET
+    path: /forward-partial
+    flow:
+      - { id: broken, call: failing.get, onError: skip }
+      - { id: raw, call: catalog.raw }
   - method: GET
     path: /env
     flow:
@@ -271,6 +294,26 @@ endpoints:
     const plain = await fetch(`${gateway.url}/cases/other`);
     assert.equal(plain.status, 200);
     assert.deepEqual(await plain.json(), { kind: 'other' });
+  });
+
+  test('a call whose answer is the whole response body is forwarded byte for byte', async () => {
+    const res = await fetch(`${gateway.url}/forward`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(await res.text(), '{ "kept" :  [1,2 ,3],"as": "sent" }');
+  });
+
+  test('an answer another step reads is decoded, and re-encoded in the response', async () => {
+    const res = await fetch(`${gateway.url}/forward-read`);
+    assert.equal(await res.text(), '{"kept":[1,2,3],"as":"sent"}');
+  });
+
+  test('a forwarded answer still gets the warnings of a partial flow', async () => {
+    const res = await fetch(`${gateway.url}/forward-partial`);
+    assert.equal(res.headers.get('chorus-partial'), 'broken');
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.deepEqual(body.kept, [1, 2, 3]);
+    assert.equal((body.warnings as unknown[]).length, 1);
   });
 
   test('expressions see the environment variables they name, read when the config loads', async () => {

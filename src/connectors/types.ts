@@ -28,11 +28,18 @@ export interface ConnectorCall {
   timeoutMs: number;
   /** Whether `timeoutMs` is the request deadline's remaining time (decides the error code on expiry). */
   deadlineBound: boolean;
+  /**
+   * The caller only forwards the answer as the whole response body: a connector may return a
+   * successful JSON answer undecoded, as `raw`, instead of `output`.
+   */
+  raw?: boolean;
 }
 
 /** What a connector answers. `output` is plain JSON data. */
 export interface ConnectorResult {
   output: unknown;
+  /** The undecoded JSON body, when the call asked for `raw` and the answer is JSON. */
+  raw?: Buffer;
   status?: number;
   headers?: Record<string, string | string[] | undefined>;
 }

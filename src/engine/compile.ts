@@ -12,8 +12,9 @@ import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { CodeFunction, EndpointConfig, StepConfig } from '../config/schema.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
 import { createConnector } from '../connectors/registry.ts';
-import type { Connector } from '../connectors/types.ts';
+import type { Connector, ConnectorResult } from '../connectors/types.ts';
 import { ChorusError } from '../errors/catalogue.ts';
+import { RawJson } from '../json/raw.ts';
 import {
   composePolicies,
   type InboundPolicy,
@@ -136,6 +137,7 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       services: config.services,
       invokers,
       envReads,
+      forwarding: new Map(),
       shared,
       baseDir: loaded.baseDir,
       defaultTimeoutMs: requestTimeoutMs,
@@ -188,6 +190,8 @@ interface EndpointContext {
   invokers: ReadonlyMap<string, UpstreamHandler>;
   /** Environment variables expressions read (env.NAME), gateway-wide. */
   envReads: Set<string>;
+  /** Per call step of the endpoint being compiled: whether its answer is only forwarded. */
+  forwarding: Map<string, { only: boolean }>;
   shared: EndpointScope;
   baseDir: string;
   defaultTimeoutMs: number;
@@ -379,6 +383,10 @@ async function compileEndpoint(
     steps,
     roots: steps.filter((step) => step.dependencies.length === 0).map((step) => step.index),
   };
+  for (const id of forwardOnlySteps(endpoint.flow, refsByIndex, response)) {
+    const forwarding = ctx.forwarding.get(id);
+    if (forwarding) forwarding.only = true;
+  }
   const plan = {
     id: ctx.id,
     method: endpoint.method,
@@ -466,6 +474,9 @@ async function compileStepBody(
     step.timeout,
     ctx.serviceTimeouts.get(service) ?? DEFAULT_SERVICE_TIMEOUT_MS,
   );
+  // Set once the whole endpoint is compiled: whether this step's answer is only forwarded.
+  const forwarding = { only: false };
+  ctx.forwarding.set(step.id, forwarding);
   const stepId = step.id;
   return (scopeValue, flowCtx: FlowContext) => {
     const remaining = flowCtx.deadline - Date.now();
@@ -487,14 +498,49 @@ async function compileStepBody(
         signal: flowCtx.controller.signal,
         timeoutMs: deadlineBound ? remaining : stepTimeoutMs,
         deadlineBound,
+        raw: forwarding.only,
       },
       flowCtx,
     ).then(outputOf);
   };
 }
 
-function outputOf(result: { output: unknown }): unknown {
-  return result.output;
+function outputOf(result: ConnectorResult): unknown {
+  return result.raw === undefined ? result.output : new RawJson(result.raw);
+}
+
+/**
+ * Steps whose output is read by nothing but a response body that is exactly `{{ steps.<id> }}`:
+ * their answer can be forwarded undecoded.
+ */
+function forwardOnlySteps(
+  steps: readonly StepConfig[],
+  refsByIndex: readonly Set<string>[],
+  response: ResponsePlan,
+): Set<string> {
+  const candidates = new Set<string>();
+  for (const step of steps) {
+    if (step.call !== undefined && step.forEach === undefined && (step.onError ?? 'fail') === 'fail') {
+      candidates.add(step.id);
+    }
+  }
+  for (const refs of refsByIndex) for (const ref of refs) candidates.delete(ref);
+  for (const entry of response.cases) {
+    for (const template of [entry.status, ...entry.headers.map((h) => h.value)]) {
+      for (const ref of template.stepRefs) candidates.delete(ref);
+    }
+    if (entry.when) for (const ref of entry.when.stepRefs) candidates.delete(ref);
+    const body = entry.body;
+    if (!body) continue;
+    const whole =
+      body.expressions.length === 1 && body.expressions[0]!.path.length === 0
+        ? body.expressions[0]!
+        : undefined;
+    const path = whole?.expression.plainPath;
+    const forwarded = path !== undefined && path.length === 2 && path[0] === 'steps' ? path[1] : undefined;
+    for (const ref of body.stepRefs) if (ref !== forwarded) candidates.delete(ref);
+  }
+  return candidates;
 }
 
 function checkRequiredParams(

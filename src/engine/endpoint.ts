@@ -3,6 +3,7 @@
  * from the response templates. Inbound policies wrap it; the server writes what it returns.
  */
 import { ChorusError } from '../errors/catalogue.ts';
+import { RawJson } from '../json/raw.ts';
 import type { InboundContext, InboundHandler, Reply } from '../policies/types.ts';
 import { runFlow } from './flow.ts';
 import type { EndpointPlan, FlowContext, FlowScope } from './plan.ts';
@@ -77,6 +78,15 @@ function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): R
     if (cause instanceof ChorusError) throw cause;
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new ChorusError('CHORUS_EXPRESSION_FAILED', `response: ${reason}`, { cause });
+  }
+  if (body instanceof RawJson) {
+    // A forwarded answer goes out as it came, unless warnings must be added to it.
+    if (scope.warnings.length === 0) {
+      return headers === undefined
+        ? { status, payload: body.bytes }
+        : { status, headers, payload: body.bytes };
+    }
+    body = body.toJSON();
   }
   if (scope.warnings.length > 0) {
     // Partial answers are never silent: a header always, and a warnings list in object bodies.

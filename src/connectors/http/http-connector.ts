@@ -255,7 +255,7 @@ class HttpConnector implements Connector {
       }
       const raw = await readCapped(stream, this.#maxResponseBytes);
       if (raw === null) throw tooLarge(op, this.#maxResponseBytes);
-      return decodeResponse(op, response.statusCode, response.headers, raw);
+      return decodeResponse(op, response.statusCode, response.headers, raw, call.raw === true);
     } catch (error) {
       if (error instanceof ChorusError) throw error;
       if (inflight.state === TIMED_OUT) throw timeoutError(op, limitMs, deadlineBound, error);
@@ -599,12 +599,16 @@ function decodeResponse(
   status: number,
   headers: Record<string, string | string[] | undefined>,
   raw: Buffer,
+  forwardOnly: boolean,
 ): ConnectorResult {
   const success = (status >= 200 && status < 300) || op.accept?.has(status) === true;
   const contentType = headers['content-type'];
   const mediaType = typeof contentType === 'string' ? mediaTypeOf(contentType) : '';
   let output: unknown;
-  if (op.responseType === 'json' || (op.responseType === 'auto' && isJsonMediaType(mediaType))) {
+  const json = op.responseType === 'json' || (op.responseType === 'auto' && isJsonMediaType(mediaType));
+  // Forwarded as the whole response: the bytes go out as they came, never decoded or re-encoded.
+  if (forwardOnly && json && success && raw.length > 0) return { output: undefined, raw, status, headers };
+  if (json) {
     const text = raw.toString('utf8');
     if (text === '') {
       output = null;

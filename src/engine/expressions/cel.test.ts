@@ -60,6 +60,15 @@ describe('CEL expressions', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
+  test('a plain path reads own keys only and fails on a missing key; .? and has() guard it', () => {
+    const scope = { steps: { a: { b: 1 } } };
+    assert.equal(evaluate('steps.a.b', scope), 1);
+    assert.throws(() => evaluate('steps.a.c', scope), /No such key: c/);
+    assert.throws(() => evaluate('steps.a.constructor', scope), /No such key: constructor/);
+    assert.equal(evaluate('steps.a.?c.orValue(2)', scope), 2);
+    assert.equal(evaluate('has(steps.a.c)', scope), false);
+  });
+
   test('the steps an expression reads are its dependencies', () => {
     const expr = compileExpression(
       'steps.a.items.map(i, i.id + steps.b.prefix).size() > 0 && has(steps.c.x)',

@@ -33,6 +33,8 @@ export interface CompiledExpression {
   readonly requestReads: ReadonlySet<string>;
   /** Environment variables read as env.NAME: only these are exposed to expressions. */
   readonly envReads: ReadonlySet<string>;
+  /** For a plain member path such as steps.item.data: its parts; undefined for anything else. */
+  readonly plainPath: readonly string[] | undefined;
   /** Evaluates against a scope; the result is plain JSON data (ints as numbers, timestamps as ISO strings). */
   evaluate(scope: Scope): unknown;
 }
@@ -97,17 +99,17 @@ const NAMESPACES = new Set(['optional']);
 
 const MACROS_BINDING_A_VARIABLE = new Set(['map', 'filter', 'all', 'exists', 'exists_one']);
 
-/** The literal member path of a node rooted at an identifier (request.params.id → [request, params, id]). */
-function memberPath(node: unknown): string[] | undefined {
+/** The literal member path of a node rooted at an identifier (request.params.id → [request, params, id]); `optional`: also through .? steps. */
+function memberPath(node: unknown, optional = true): string[] | undefined {
   if (!isAstNode(node)) return undefined;
   if (node.op === 'id' && typeof node.args === 'string') return [node.args];
   if (
-    (node.op === '.' || node.op === '.?' || node.op === '[]' || node.op === '[?]') &&
+    (node.op === '.' || node.op === '[]' || (optional && (node.op === '.?' || node.op === '[?]'))) &&
     Array.isArray(node.args)
   ) {
     const [target, key] = node.args as [unknown, unknown];
     const name = typeof key === 'string' ? key : isAstNode(key) && key.op === 'value' ? key.args : undefined;
-    const base = memberPath(target);
+    const base = memberPath(target, optional);
     return base && typeof name === 'string' ? [...base, name] : undefined;
   }
   return undefined;
@@ -269,6 +271,21 @@ export function toJsonValue(value: unknown): unknown {
   }
 }
 
+/** Reads a path of names from the scope, failing like CEL on a missing key; own properties only. */
+function readPath(parts: readonly string[]): (scope: Scope) => unknown {
+  const [root, ...rest] = parts as [string, ...string[]];
+  return (scope) => {
+    let value: unknown = (scope as Record<string, unknown>)[root];
+    for (const key of rest) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) {
+        throw new Error(`No such key: ${key}`);
+      }
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value;
+  };
+}
+
 /** Whether the AST is a plain member path (a.b["c"].d): its value is scope data, already JSON. */
 function isPlainPath(node: unknown): boolean {
   if (!isAstNode(node)) return false;
@@ -317,15 +334,18 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
       );
     }
   }
-  const evaluate = parsed as unknown as (scope: Scope) => unknown;
-  // A plain path returns scope data, which is already JSON: skip the conversion walk.
-  const plain = isPlainPath(parsed.ast);
+  const parts = memberPath(parsed.ast, false);
+  // A plain path of names (steps.item.data) is read directly: no interpreter, no conversion walk
+  // (scope data is already JSON), same errors as CEL for a missing key.
+  const evaluate = parts ? readPath(parts) : (parsed as unknown as (scope: Scope) => unknown);
+  const plain = parts !== undefined || isPlainPath(parsed.ast);
   return {
     source,
     stepRefs,
     variables,
     requestReads,
     envReads,
+    plainPath: parts,
     evaluate: (scope) => {
       try {
         return plain ? evaluate(scope) : toJsonValue(evaluate(scope));
