@@ -3,7 +3,13 @@
  * exported JSON Schema (schema/chorus.schema.json, kept from drifting by a test).
  */
 import { z } from 'zod';
+import { amqpServiceSchema } from '../connectors/amqp/schema.ts';
+import { graphqlServiceSchema } from '../connectors/graphql/schema.ts';
+import { grpcServiceSchema } from '../connectors/grpc/schema.ts';
 import { httpServiceSchema } from '../connectors/http/schema.ts';
+import { natsServiceSchema } from '../connectors/nats/schema.ts';
+import { soapServiceSchema } from '../connectors/soap/schema.ts';
+import { xmlServiceSchema } from '../connectors/xml/schema.ts';
 import {
   durationSchema,
   httpMethodSchema,
@@ -19,7 +25,15 @@ export type CodeFunction = (scope: Record<string, unknown>, ctx: { signal: Abort
 
 /** Every service kind Chorus knows; connectors add theirs here. */
 export const serviceSchema = z
-  .discriminatedUnion('kind', [httpServiceSchema])
+  .discriminatedUnion('kind', [
+    httpServiceSchema,
+    graphqlServiceSchema,
+    grpcServiceSchema,
+    natsServiceSchema,
+    amqpServiceSchema,
+    soapServiceSchema,
+    xmlServiceSchema,
+  ])
   .describe('A backend service, named once and called by flows.');
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
