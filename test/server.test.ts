@@ -232,7 +232,9 @@ endpoints:
     assert.equal(given.headers.get('x-request-id'), 'abc-123');
     assert.equal(echo.calls.at(-1)?.headers['x-request-id'], 'abc-123');
     const generated = await fetch(`${gateway.url}/search?q=x`);
-    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const again = await fetch(`${gateway.url}/search?q=x`);
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f]{12}-[0-9a-z]+$/);
+    assert.notEqual(generated.headers.get('x-request-id'), again.headers.get('x-request-id'));
     const hostile = await fetch(`${gateway.url}/search?q=x`, {
       headers: { 'x-request-id': 'bad id with spaces' },
     });

