@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
+import { CANCELLED, InflightCall, TIMED_OUT } from '../connectors/inflight-call.ts';
 import type { ConnectorCall, ConnectorIssue } from '../connectors/types.ts';
 import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
 
@@ -126,51 +127,7 @@ export class XmlHttpClient {
   }
 }
 
-const RUNNING = 0;
-const TIMED_OUT = 1;
-const CANCELLED = 2;
-
-/**
- * The abort wiring of one call: its own controller, aborted by the caller's signal or by the
- * timer, whichever comes first. It is its own abort listener (handleEvent) and the timer gets it
- * as an argument, so no closure is created per call.
- */
-class InflightCall {
-  readonly controller = new AbortController();
-  state: typeof RUNNING | typeof TIMED_OUT | typeof CANCELLED = RUNNING;
-  readonly #signal: AbortSignal;
-  readonly #timer: NodeJS.Timeout;
-
-  constructor(signal: AbortSignal, limitMs: number) {
-    this.#signal = signal;
-    signal.addEventListener('abort', this, { once: true });
-    this.#timer = setTimeout(expireInflight, limitMs, this);
-  }
-
-  /** The caller's signal fired. */
-  handleEvent(): void {
-    this.stop(CANCELLED);
-  }
-
-  stop(state: typeof TIMED_OUT | typeof CANCELLED): void {
-    if (this.state !== RUNNING) return;
-    this.state = state;
-    // Aborting the request in flight makes undici destroy its socket, so the backend sees the
-    // connection close and can stop working on an answer nobody waits for.
-    this.controller.abort();
-  }
-
-  release(): void {
-    clearTimeout(this.#timer);
-    this.#signal.removeEventListener('abort', this);
-  }
-}
-
 function ignoreError(): void {}
-
-function expireInflight(inflight: InflightCall): void {
-  inflight.stop(TIMED_OUT);
-}
 
 /**
  * Collects a response body, counting bytes as they come; resolves null (and destroys the body,

@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
   Connector,
@@ -52,7 +53,6 @@ const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 /** AMQP short strings (routing keys, header names) hold at most 255 bytes. */
 const MAX_SHORT_STRING = 255;
 
-const PLACEHOLDER_NAME = /^[A-Za-z_][\w-]*$/;
 /** What a value filled into a routing key may not contain: it must stay one plain word. */
 const UNSAFE_WORD = /[\s\p{Cc}.*#]/u;
 
@@ -568,43 +568,18 @@ function ignoreError(): void {}
 // ---------------------------------------------------------------------------------------------
 // Load time
 
-interface KeyTemplate {
-  literals: string[];
-  params: string[];
-}
-
 /** Splits a routing key into literal pieces and {name} placeholders. */
-function parseKeyTemplate(key: string): KeyTemplate | string {
-  const literals: string[] = [];
-  const params: string[] = [];
-  let start = 0;
-  for (let index = 0; index < key.length; index++) {
-    const char = key[index];
-    if (char === '}') {
-      return `routing key "${key}" has a "}" without "{" at position ${index}; placeholders look like {name}`;
-    }
-    if (char !== '{') continue;
-    const end = key.indexOf('}', index + 1);
-    if (end === -1) {
-      return `routing key "${key}" has an unclosed "{" at position ${index}; placeholders look like {name}`;
-    }
-    const name = key.slice(index + 1, end);
-    if (!PLACEHOLDER_NAME.test(name)) {
-      return `routing key "${key}" has an invalid placeholder "{${name}}": names are letters, digits, _ and -, starting with a letter or _`;
-    }
-    literals.push(key.slice(start, index));
-    params.push(name);
-    start = end + 1;
-    index = end;
-  }
-  literals.push(key.slice(start));
+function parseKeyTemplate(key: string): PlaceholderTemplate | string {
+  const parsed = parsePlaceholders(key, `routing key "${key}"`);
+  if (typeof parsed === 'string') return parsed;
+  const { literals } = parsed;
   if (literals.some((literal) => /[\s\p{Cc}]/u.test(literal))) {
     return `routing key "${key}" has whitespace or control characters`;
   }
   if (Buffer.byteLength(literals.join('')) > MAX_SHORT_STRING) {
     return `routing key "${key}" is longer than ${MAX_SHORT_STRING} bytes`;
   }
-  return { literals, params };
+  return parsed;
 }
 
 function compileHeaders(

@@ -11,6 +11,8 @@ import { Pool } from 'undici';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
   Connector,
@@ -29,7 +31,6 @@ const CLOSE_GRACE_MS = 2_000;
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-const PLACEHOLDER_NAME = /^[A-Za-z_][\w-]*$/;
 /** RFC 3986 path characters (pchar and "/"), percent-escapes allowed; anything else must be encoded. */
 const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -276,91 +277,22 @@ class HttpConnector implements Connector {
   }
 }
 
-const RUNNING = 0;
-const TIMED_OUT = 1;
-const CANCELLED = 2;
-
-/**
- * The abort wiring of one call: its own controller, aborted by the caller's signal or by the
- * timer, whichever comes first. It is its own abort listener (handleEvent) and the timer gets it
- * as an argument, so no closure is created per call.
- */
-class InflightCall {
-  readonly controller = new AbortController();
-  state: typeof RUNNING | typeof TIMED_OUT | typeof CANCELLED = RUNNING;
-  readonly #signal: AbortSignal;
-  readonly #timer: NodeJS.Timeout;
-
-  constructor(signal: AbortSignal, limitMs: number) {
-    this.#signal = signal;
-    signal.addEventListener('abort', this, { once: true });
-    this.#timer = setTimeout(expireInflight, limitMs, this);
-  }
-
-  /** The caller's signal fired. */
-  handleEvent(): void {
-    this.stop(CANCELLED);
-  }
-
-  stop(state: typeof TIMED_OUT | typeof CANCELLED): void {
-    if (this.state !== RUNNING) return;
-    this.state = state;
-    // Aborting the request in flight makes undici destroy its socket, so the backend sees the
-    // connection close and can stop working on an answer nobody waits for.
-    this.controller.abort();
-  }
-
-  release(): void {
-    clearTimeout(this.#timer);
-    this.#signal.removeEventListener('abort', this);
-  }
-}
-
 function ignoreError(): void {}
-
-function expireInflight(inflight: InflightCall): void {
-  inflight.stop(TIMED_OUT);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Load time
 
-interface PathTemplate {
-  literals: string[];
-  params: string[];
-}
-
 /** Splits `/users/{id}/posts` into literal parts and placeholder names, or says what is wrong. */
-function parsePathTemplate(path: string): PathTemplate | string {
-  const literals: string[] = [];
-  const params: string[] = [];
-  let start = 0;
-  for (let index = 0; index < path.length; index++) {
-    const char = path[index];
-    if (char === '}') {
-      return `path "${path}" has a "}" without "{" at position ${index}; placeholders look like {name}`;
-    }
-    if (char !== '{') continue;
-    const end = path.indexOf('}', index + 1);
-    if (end === -1) {
-      return `path "${path}" has an unclosed "{" at position ${index}; placeholders look like {name}`;
-    }
-    const name = path.slice(index + 1, end);
-    if (!PLACEHOLDER_NAME.test(name)) {
-      return `path "${path}" has an invalid placeholder "{${name}}": names are letters, digits, _ and -, starting with a letter or _`;
-    }
-    literals.push(path.slice(start, index));
-    params.push(name);
-    start = end + 1;
-    index = end;
-  }
-  literals.push(path.slice(start));
+function parsePathTemplate(path: string): PlaceholderTemplate | string {
+  const parsed = parsePlaceholders(path, `path "${path}"`);
+  if (typeof parsed === 'string') return parsed;
+  const { literals } = parsed;
   for (const literal of literals) {
     if (!PATH_LITERAL.test(literal)) {
       return `path "${path}" has characters that must be percent-encoded (spaces, "?", "#", non-ASCII); put query parameters under "query"`;
     }
   }
-  return { literals, params };
+  return parsed;
 }
 
 /** Lowercases and checks static headers, reporting names and values undici would refuse at call time. */

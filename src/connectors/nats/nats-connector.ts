@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
   Connector,
@@ -45,7 +46,6 @@ const PING_INTERVAL_MS = 10_000;
 /** How long close() waits for the client to flush and close before it lets go. */
 const CLOSE_GRACE_MS = 2_000;
 
-const PLACEHOLDER_NAME = /^[A-Za-z_][\w-]*$/;
 /** A subject: dot-separated non-empty tokens, no whitespace or control characters, no wildcards. */
 const SUBJECT = /^[^\s\p{Cc}.*>]+(?:\.[^\s\p{Cc}.*>]+)*$/u;
 /** What a value filled into a subject may not contain: it must stay one plain token. */
@@ -467,41 +467,16 @@ function ignoreError(): void {}
 // ---------------------------------------------------------------------------------------------
 // Load time
 
-interface SubjectTemplate {
-  literals: string[];
-  params: string[];
-}
-
 /** Splits a subject into literal pieces and {name} placeholders, and checks it is a valid subject. */
-function parseSubjectTemplate(subject: string): SubjectTemplate | string {
-  const literals: string[] = [];
-  const params: string[] = [];
-  let start = 0;
-  for (let index = 0; index < subject.length; index++) {
-    const char = subject[index];
-    if (char === '}') {
-      return `subject "${subject}" has a "}" without "{" at position ${index}; placeholders look like {name}`;
-    }
-    if (char !== '{') continue;
-    const end = subject.indexOf('}', index + 1);
-    if (end === -1) {
-      return `subject "${subject}" has an unclosed "{" at position ${index}; placeholders look like {name}`;
-    }
-    const name = subject.slice(index + 1, end);
-    if (!PLACEHOLDER_NAME.test(name)) {
-      return `subject "${subject}" has an invalid placeholder "{${name}}": names are letters, digits, _ and -, starting with a letter or _`;
-    }
-    literals.push(subject.slice(start, index));
-    params.push(name);
-    start = end + 1;
-    index = end;
-  }
-  literals.push(subject.slice(start));
+function parseSubjectTemplate(subject: string): PlaceholderTemplate | string {
+  const parsed = parsePlaceholders(subject, `subject "${subject}"`);
+  if (typeof parsed === 'string') return parsed;
+  const { literals } = parsed;
   // Checked with every placeholder standing for one token: values are checked the same way per call.
   if (!SUBJECT.test(literals.join('x'))) {
     return `subject "${subject}" is not a valid subject: dot-separated tokens without spaces, and no wildcards (* or >)`;
   }
-  return { literals, params };
+  return parsed;
 }
 
 /** Checks static headers and returns them as [name, value] pairs. */

@@ -19,6 +19,7 @@ import {
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape, checkShapePath, type ShapeNode, shapeFromPaths } from '../../xml/shape.ts';
 import { isXmlName, writeContent, writeElement, XML_DECLARATION, XmlWriteError } from '../../xml/write.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
   Connector,
@@ -36,7 +37,6 @@ const DEFAULT_ACCEPT = 'application/xml, text/xml, application/rss+xml, applicat
 const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 const NO_MANAGED_HEADERS: ReadonlySet<string> = new Set();
 
-const PLACEHOLDER_NAME = /^[A-Za-z_][\w-]*$/;
 /** RFC 3986 path characters (pchar and "/"), percent-escapes allowed; anything else must be encoded. */
 const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 
@@ -252,42 +252,17 @@ function buildBody(op: CompiledOperation, body: unknown): string | null {
   }
 }
 
-interface PathTemplate {
-  literals: string[];
-  params: string[];
-}
-
 /** Splits `/users/{id}/posts` into literal parts and placeholder names, or says what is wrong. */
-function parsePathTemplate(path: string): PathTemplate | string {
-  const literals: string[] = [];
-  const params: string[] = [];
-  let start = 0;
-  for (let index = 0; index < path.length; index++) {
-    const char = path[index];
-    if (char === '}') {
-      return `path "${path}" has a "}" without "{" at position ${index}; placeholders look like {name}`;
-    }
-    if (char !== '{') continue;
-    const end = path.indexOf('}', index + 1);
-    if (end === -1) {
-      return `path "${path}" has an unclosed "{" at position ${index}; placeholders look like {name}`;
-    }
-    const name = path.slice(index + 1, end);
-    if (!PLACEHOLDER_NAME.test(name)) {
-      return `path "${path}" has an invalid placeholder "{${name}}": names are letters, digits, _ and -, starting with a letter or _`;
-    }
-    literals.push(path.slice(start, index));
-    params.push(name);
-    start = end + 1;
-    index = end;
-  }
-  literals.push(path.slice(start));
+function parsePathTemplate(path: string): PlaceholderTemplate | string {
+  const parsed = parsePlaceholders(path, `path "${path}"`);
+  if (typeof parsed === 'string') return parsed;
+  const { literals } = parsed;
   for (const literal of literals) {
     if (!PATH_LITERAL.test(literal)) {
       return `path "${path}" has characters that must be percent-encoded (spaces, "?", "#", non-ASCII); put query parameters under "query"`;
     }
   }
-  return { literals, params };
+  return parsed;
 }
 
 function encodeStaticQuery(query: Record<string, string> | undefined): string {
