@@ -53,7 +53,7 @@ process.stdout.write(`
 MediaCo catalog gateway is up.
 
   API        ${url}
-  OpenAPI    npx chorus openapi examples/mediaco/gateway.yaml
+  OpenAPI    ${url}/openapi.json
   Health     ${url}/healthz
 
 Try:
