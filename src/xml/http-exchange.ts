@@ -4,15 +4,25 @@
  * be capped while reading), the call's deadline and cancellation, the response size cap, and the
  * mapping of transport failures to catalogue errors. Decoding the answer is the connector's part.
  */
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { CANCELLED, InflightCall, TIMED_OUT } from '../connectors/inflight-call.ts';
 import type { ConnectorCall, ConnectorIssue } from '../connectors/types.ts';
-import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
+import {
+  cancellation,
+  closePool,
+  internal,
+  type OperationExtras,
+  readCapped,
+  timeoutError,
+  tooLarge,
+  transportError,
+} from '../connectors/upstream-call.ts';
+import { ChorusError } from '../errors/catalogue.ts';
+
+export { internal, type OperationExtras } from '../connectors/upstream-call.ts';
 
 /** How long close() lets in-flight calls finish before it destroys the pool's sockets. */
-const CLOSE_GRACE_MS = 2_000;
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -29,18 +39,6 @@ const TRANSPORT_HEADERS = [
   'transfer-encoding',
   'upgrade',
 ];
-/** Errors that say the request itself cannot be sent, so sending it again cannot help. */
-const NOT_RETRYABLE_TRANSPORT: ReadonlySet<string> = new Set([
-  'UND_ERR_INVALID_ARG',
-  'UND_ERR_NOT_SUPPORTED',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-]);
-
-/** The public fields every error of one operation carries. */
-// A type alias, not an interface, so it is assignable to ProblemExtras' index signature.
-export type OperationExtras = { readonly service: string; readonly operation: string };
 
 /** One request, ready to send. */
 export interface XmlRequest {
@@ -122,37 +120,12 @@ export class XmlHttpClient {
   }
 
   close(): Promise<void> {
-    this.#closing ??= closePool(this.#pool, this.#options.service, this.#options.logger);
+    this.#closing ??= closePool(this.#pool, this.#options.service, this.#options.logger, 'xml');
     return this.#closing;
   }
 }
 
 function ignoreError(): void {}
-
-/**
- * Collects a response body, counting bytes as they come; resolves null (and destroys the body,
- * which closes the connection) as soon as the count passes the limit.
- */
-function readCapped(stream: Readable, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        stream.destroy();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    // Stays attached after a resolve so a late destroy error is never unhandled.
-    stream.on('error', reject);
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Headers
@@ -258,87 +231,4 @@ export function contentTypeOf(headers: XmlAnswer['headers']): string | undefined
 
 function where(extras: OperationExtras): string {
   return `operation "${extras.operation}" of service "${extras.service}"`;
-}
-
-/** A gateway-side mistake (a flow passing the wrong input); never the backend's fault. */
-export function internal(extras: OperationExtras, message: string, cause?: unknown): ChorusError {
-  return new ChorusError('CHORUS_INTERNAL', message, { cause, extras });
-}
-
-function tooLarge(extras: OperationExtras, limit: number): ChorusError {
-  return new ChorusError(
-    'CHORUS_UPSTREAM_TOO_LARGE',
-    `service "${extras.service}" operation "${extras.operation}" answered more than ${limit} bytes (maxResponseBytes)`,
-    { extras },
-  );
-}
-
-function timeoutError(
-  extras: OperationExtras,
-  limitMs: number,
-  deadlineBound: boolean,
-  cause: unknown,
-): ChorusError {
-  const code: ErrorCode = deadlineBound ? 'CHORUS_DEADLINE_EXCEEDED' : 'CHORUS_UPSTREAM_TIMEOUT';
-  return new ChorusError(
-    code,
-    `service "${extras.service}" operation "${extras.operation}" did not answer within ${Math.max(0, limitMs)} ms`,
-    { cause, retryable: !deadlineBound, extras },
-  );
-}
-
-/** The caller cancelled: its reason is rethrown as it is, since the engine knows why it cancelled. */
-function cancellation(extras: OperationExtras, signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return internal(
-    extras,
-    `service "${extras.service}" operation "${extras.operation}" was cancelled`,
-    reason,
-  );
-}
-
-function transportError(extras: OperationExtras, error: unknown): ChorusError {
-  const code = errorCode(error);
-  const local = NOT_RETRYABLE_TRANSPORT.has(code);
-  // undici's messages for requests it refuses name the header or option at fault and no address;
-  // socket errors only get their code, so backend addresses stay out of client-facing details.
-  const detail =
-    (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') && error instanceof Error
-      ? `the request was refused before sending (${error.message})`
-      : `transport failed: ${code}`;
-  return new ChorusError(
-    'CHORUS_UPSTREAM_TRANSPORT',
-    `service "${extras.service}" operation "${extras.operation}": ${detail}`,
-    { cause: error, retryable: !local, extras },
-  );
-}
-
-function errorCode(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'unknown error';
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  // Connecting to every address of a host (happy eyeballs) fails with an AggregateError.
-  if (error instanceof AggregateError && error.errors.length > 0) return errorCode(error.errors[0]);
-  return error instanceof Error ? error.name : 'unknown error';
-}
-
-async function closePool(pool: Pool, service: string, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, CLOSE_GRACE_MS, 'timeout');
-  });
-  const closed = pool.close().then(
-    () => 'closed' as const,
-    () => 'closed' as const,
-  );
-  const outcome = await Promise.race([closed, grace]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    logger.warn(
-      { service },
-      'xml connector: calls still running after the close grace; destroying its connections',
-    );
-    await pool.destroy();
-  }
 }

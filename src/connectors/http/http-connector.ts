@@ -5,11 +5,10 @@
  * call only fills in its own data. undici's `pool.request` is used rather than `fetch`: it is
  * about three times faster and gives a plain Node stream whose size can be capped while reading.
  */
-import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
 import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
@@ -23,11 +22,20 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import {
+  cancellation,
+  closePool,
+  internal,
+  type OperationExtras,
+  readCapped,
+  timeoutError,
+  tooLarge,
+  transportError,
+} from '../upstream-call.ts';
 import type { HttpOperationConfig, HttpServiceConfig } from './schema.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** How long close() lets in-flight calls finish before it destroys the pool's sockets. */
-const CLOSE_GRACE_MS = 2_000;
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -45,22 +53,10 @@ const MANAGED_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
-/** Errors that say the request itself cannot be sent, so sending it again cannot help. */
-const NOT_RETRYABLE_TRANSPORT: ReadonlySet<string> = new Set([
-  'UND_ERR_INVALID_ARG',
-  'UND_ERR_NOT_SUPPORTED',
-  'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
-]);
 
 type HttpMethod = HttpOperationConfig['method'];
 type ResponseType = HttpOperationConfig['responseType'];
 type OutgoingHeaders = Record<string, string | string[]>;
-
-/** The public fields every error of one operation carries. */
-// A type alias, not an interface, so it is assignable to ProblemExtras' index signature.
-type OperationExtras = { readonly service: string; readonly operation: string };
 
 /** One operation with everything its calls need precomputed. */
 interface CompiledOperation {
@@ -234,8 +230,8 @@ class HttpConnector implements Connector {
     const limitMs = Math.min(call.timeoutMs, MAX_TIMER_MS);
     const deadlineBound = call.deadlineBound;
     const signal = call.signal;
-    if (signal.aborted) throw cancellation(op, signal);
-    if (limitMs <= 0) throw timeoutError(op, limitMs, deadlineBound, undefined);
+    if (signal.aborted) throw cancellation(op.extras, signal);
+    if (limitMs <= 0) throw timeoutError(op.extras, limitMs, deadlineBound, undefined);
 
     const inflight = new InflightCall(signal, limitMs);
     try {
@@ -252,16 +248,16 @@ class HttpConnector implements Connector {
         // Destroying the body aborts a response still arriving, so undici closes that connection
         // instead of reading a body nobody will use; the abort error it emits is expected.
         stream.on('error', ignoreError).destroy();
-        throw tooLarge(op, this.#maxResponseBytes);
+        throw tooLarge(op.extras, this.#maxResponseBytes);
       }
       const raw = await readCapped(stream, this.#maxResponseBytes);
-      if (raw === null) throw tooLarge(op, this.#maxResponseBytes);
+      if (raw === null) throw tooLarge(op.extras, this.#maxResponseBytes);
       return decodeResponse(op, response.statusCode, response.headers, raw, call.raw === true);
     } catch (error) {
       if (error instanceof ChorusError) throw error;
-      if (inflight.state === TIMED_OUT) throw timeoutError(op, limitMs, deadlineBound, error);
-      if (inflight.state === CANCELLED) throw cancellation(op, signal);
-      throw transportError(op, error);
+      if (inflight.state === TIMED_OUT) throw timeoutError(op.extras, limitMs, deadlineBound, error);
+      if (inflight.state === CANCELLED) throw cancellation(op.extras, signal);
+      throw transportError(op.extras, error);
     } finally {
       inflight.release();
     }
@@ -272,7 +268,7 @@ class HttpConnector implements Connector {
   }
 
   close(): Promise<void> {
-    this.#closing ??= closePool(this.#pool, this.service, this.#logger);
+    this.#closing ??= closePool(this.#pool, this.service, this.#logger, 'http');
     return this.#closing;
   }
 }
@@ -347,7 +343,7 @@ function encodePathValue(op: CompiledOperation, name: string, value: unknown): s
   if (text === undefined) {
     const problem = value === undefined || value === null ? 'is missing' : 'is not a string or number';
     throw internal(
-      op,
+      op.extras,
       `operation "${op.name}" of service "${op.extras.service}": path param "${name}" ${problem} in input.params`,
     );
   }
@@ -371,7 +367,7 @@ function appendQuery(path: string, op: CompiledOperation, query: unknown): strin
   if (query !== undefined && query !== null) {
     if (typeof query !== 'object' || Array.isArray(query)) {
       throw internal(
-        op,
+        op.extras,
         `operation "${op.name}" of service "${op.extras.service}": input.query must be an object`,
       );
     }
@@ -393,7 +389,7 @@ function appendPair(search: string, op: CompiledOperation, key: string, value: u
   const text = scalarText(value);
   if (text === undefined) {
     throw internal(
-      op,
+      op.extras,
       `operation "${op.name}" of service "${op.extras.service}": query "${key}" must be a scalar or an array of scalars`,
     );
   }
@@ -416,7 +412,7 @@ function buildHeaders(
   if (inputHeaders === undefined || inputHeaders === null) return headers;
   if (typeof inputHeaders !== 'object' || Array.isArray(inputHeaders)) {
     throw internal(
-      op,
+      op.extras,
       `operation "${op.name}" of service "${op.extras.service}": input.headers must be an object`,
     );
   }
@@ -428,7 +424,7 @@ function buildHeaders(
     // Only the config url decides where a call goes, including the virtual host.
     if (lower === 'host') {
       throw internal(
-        op,
+        op.extras,
         `operation "${op.name}" of service "${op.extras.service}": input header "host" is not allowed; the service url decides the host`,
       );
     }
@@ -458,7 +454,7 @@ function headerValue(op: CompiledOperation, name: string, value: unknown): strin
     return value.map(String);
   }
   throw internal(
-    op,
+    op.extras,
     `operation "${op.name}" of service "${op.extras.service}": input header "${name}" must be a string or a number`,
   );
 }
@@ -480,7 +476,7 @@ function buildBody(op: CompiledOperation, input: ConnectorInput, headers: Outgoi
     json = JSON.stringify(body);
   } catch (error) {
     throw internal(
-      op,
+      op.extras,
       `operation "${op.name}" of service "${op.extras.service}": input.body cannot be serialised as JSON`,
       error,
     );
@@ -499,31 +495,6 @@ function hasContentType(inputHeaders: unknown): boolean {
     }
   }
   return false;
-}
-
-/**
- * Collects a response body, counting bytes as they come; resolves null (and destroys the body,
- * which closes the connection) as soon as the count passes the limit.
- */
-function readCapped(stream: Readable, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        stream.destroy();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    // Stays attached after a resolve so a late destroy error is never unhandled.
-    stream.on('error', reject);
-  });
 }
 
 function decodeResponse(
@@ -607,7 +578,7 @@ function encodeText(op: CompiledOperation, text: string, what: string): string {
     return encodeURIComponent(text);
   } catch (error) {
     throw internal(
-      op,
+      op.extras,
       `operation "${op.name}" of service "${op.extras.service}": ${what} is not well-formed unicode`,
       error,
     );
@@ -616,81 +587,3 @@ function encodeText(op: CompiledOperation, text: string, what: string): string {
 
 // ---------------------------------------------------------------------------------------------
 // Errors
-
-function internal(op: CompiledOperation, message: string, cause?: unknown): ChorusError {
-  return new ChorusError('CHORUS_INTERNAL', message, { cause, extras: op.extras });
-}
-
-function tooLarge(op: CompiledOperation, limit: number): ChorusError {
-  return new ChorusError(
-    'CHORUS_UPSTREAM_TOO_LARGE',
-    `service "${op.extras.service}" operation "${op.name}" answered more than ${limit} bytes (maxResponseBytes)`,
-    { extras: op.extras },
-  );
-}
-
-function timeoutError(
-  op: CompiledOperation,
-  limitMs: number,
-  deadlineBound: boolean,
-  cause: unknown,
-): ChorusError {
-  const code: ErrorCode = deadlineBound ? 'CHORUS_DEADLINE_EXCEEDED' : 'CHORUS_UPSTREAM_TIMEOUT';
-  return new ChorusError(
-    code,
-    `service "${op.extras.service}" operation "${op.name}" did not answer within ${Math.max(0, limitMs)} ms`,
-    { cause, retryable: !deadlineBound, extras: op.extras },
-  );
-}
-
-/** The caller cancelled: its reason is rethrown as it is, since the engine knows why it cancelled. */
-function cancellation(op: CompiledOperation, signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return internal(op, `service "${op.extras.service}" operation "${op.name}" was cancelled`, reason);
-}
-
-function transportError(op: CompiledOperation, error: unknown): ChorusError {
-  const code = errorCode(error);
-  const local = NOT_RETRYABLE_TRANSPORT.has(code);
-  // undici's messages for requests it refuses name the header or option at fault and no address;
-  // socket errors only get their code, so backend addresses stay out of client-facing details.
-  const detail =
-    (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') && error instanceof Error
-      ? `the request was refused before sending (${error.message})`
-      : `transport failed: ${code}`;
-  return new ChorusError(
-    'CHORUS_UPSTREAM_TRANSPORT',
-    `service "${op.extras.service}" operation "${op.name}": ${detail}`,
-    { cause: error, retryable: !local, extras: op.extras },
-  );
-}
-
-function errorCode(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'unknown error';
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  // Connecting to every address of a host (happy eyeballs) fails with an AggregateError.
-  if (error instanceof AggregateError && error.errors.length > 0) return errorCode(error.errors[0]);
-  return error instanceof Error ? error.name : 'unknown error';
-}
-
-async function closePool(pool: Pool, service: string, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, CLOSE_GRACE_MS, 'timeout');
-  });
-  const closed = pool.close().then(
-    () => 'closed' as const,
-    () => 'closed' as const,
-  );
-  const outcome = await Promise.race([closed, grace]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    logger.warn(
-      { service },
-      'http connector: calls still running after the close grace; destroying its connections',
-    );
-    await pool.destroy();
-  }
-}
