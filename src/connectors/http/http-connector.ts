@@ -11,7 +11,7 @@ import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
+import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
 import type {
   CallContext,
   Connector,
@@ -40,7 +40,6 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** RFC 3986 path characters (pchar and "/"), percent-escapes allowed; anything else must be encoded. */
-const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What undici accepts in a header value: tab, visible ASCII and obs-text. */
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -222,7 +221,7 @@ class HttpConnector implements Connector {
       );
     }
     const input = call.input;
-    const path = appendQuery(buildPath(op, input.params), op, input.query);
+    const path = requestTarget(op, input);
     const headers = buildHeaders(op, call.headers, input.headers);
     const body = buildBody(op, input, headers);
 
@@ -278,19 +277,6 @@ function ignoreError(): void {}
 // ---------------------------------------------------------------------------------------------
 // Load time
 
-/** Splits `/users/{id}/posts` into literal parts and placeholder names, or says what is wrong. */
-function parsePathTemplate(path: string): PlaceholderTemplate | string {
-  const parsed = parsePlaceholders(path, `path "${path}"`);
-  if (typeof parsed === 'string') return parsed;
-  const { literals } = parsed;
-  for (const literal of literals) {
-    if (!PATH_LITERAL.test(literal)) {
-      return `path "${path}" has characters that must be percent-encoded (spaces, "?", "#", non-ASCII); put query parameters under "query"`;
-    }
-  }
-  return parsed;
-}
-
 /** Lowercases and checks static headers, reporting names and values undici would refuse at call time. */
 function compileHeaders(
   headers: Record<string, string> | undefined,
@@ -317,85 +303,8 @@ function compileHeaders(
   return compiled;
 }
 
-function encodeStaticQuery(query: Record<string, string> | undefined): string {
-  if (query === undefined) return '';
-  return Object.entries(query)
-    .map(([key, value]) => encodeURIComponent(key) + '=' + encodeURIComponent(value))
-    .join('&');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Call time
-
-function buildPath(op: CompiledOperation, params: ConnectorInput['params']): string {
-  const names = op.params;
-  let path = op.literals[0]!;
-  for (let index = 0; index < names.length; index++) {
-    const name = names[index]!;
-    const value = params === undefined || params === null ? undefined : params[name];
-    path += encodePathValue(op, name, value) + op.literals[index + 1]!;
-  }
-  return path;
-}
-
-function encodePathValue(op: CompiledOperation, name: string, value: unknown): string {
-  const text = scalarText(value);
-  if (text === undefined) {
-    const problem = value === undefined || value === null ? 'is missing' : 'is not a string or number';
-    throw internal(
-      op.extras,
-      `operation "${op.name}" of service "${op.extras.service}": path param "${name}" ${problem} in input.params`,
-    );
-  }
-  // An empty segment would silently call another resource (DELETE /users/ instead of /users/42), and
-  // "." or ".." would walk the path: URL parsers treat even %2E%2E as "..". Such values come from
-  // request data in practice, so they are the client's error.
-  if (text === '' || text === '.' || text === '..') {
-    const shown = text === '' ? 'empty' : `"${text}"`;
-    throw new ChorusError(
-      'CHORUS_VALIDATION_FAILED',
-      `path parameter "${name}" of ${op.extras.service}.${op.name} cannot be ${shown}`,
-      { extras: { ...op.extras, errors: [{ field: `params.${name}`, message: `cannot be ${shown}` }] } },
-    );
-  }
-  return encodeText(op, text, `path param "${name}"`);
-}
-
-/** Appends the static query, then input.query (scalars or arrays of scalars; null and undefined skipped). */
-function appendQuery(path: string, op: CompiledOperation, query: unknown): string {
-  let search = op.staticQuery;
-  if (query !== undefined && query !== null) {
-    if (typeof query !== 'object' || Array.isArray(query)) {
-      throw internal(
-        op.extras,
-        `operation "${op.name}" of service "${op.extras.service}": input.query must be an object`,
-      );
-    }
-    const record = query as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const value = record[key];
-      if (Array.isArray(value)) {
-        for (const item of value) search = appendPair(search, op, key, item);
-      } else {
-        search = appendPair(search, op, key, value);
-      }
-    }
-  }
-  return search === '' ? path : path + '?' + search;
-}
-
-function appendPair(search: string, op: CompiledOperation, key: string, value: unknown): string {
-  if (value === undefined || value === null) return search;
-  const text = scalarText(value);
-  if (text === undefined) {
-    throw internal(
-      op.extras,
-      `operation "${op.name}" of service "${op.extras.service}": query "${key}" must be a scalar or an array of scalars`,
-    );
-  }
-  const pair = encodeText(op, key, `query "${key}"`) + '=' + encodeText(op, text, `query "${key}"`);
-  return search === '' ? pair : search + '&' + pair;
-}
 
 /** Static headers, then the propagated ones, then input.headers; names lowercased so later ones win. */
 function buildHeaders(
@@ -557,32 +466,6 @@ function mediaTypeOf(contentType: string): string {
 
 function isJsonMediaType(mediaType: string): boolean {
   return mediaType === 'application/json' || mediaType.endsWith('+json');
-}
-
-function scalarText(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(value);
-    default:
-      return undefined;
-  }
-}
-
-/** encodeURIComponent, whose URIError (lone surrogates) becomes a coded error. */
-function encodeText(op: CompiledOperation, text: string, what: string): string {
-  try {
-    return encodeURIComponent(text);
-  } catch (error) {
-    throw internal(
-      op.extras,
-      `operation "${op.name}" of service "${op.extras.service}": ${what} is not well-formed unicode`,
-      error,
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

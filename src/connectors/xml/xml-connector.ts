@@ -19,13 +19,12 @@ import {
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape, checkShapePath, type ShapeNode, shapeFromPaths } from '../../xml/shape.ts';
 import { isXmlName, writeContent, writeElement, XML_DECLARATION, XmlWriteError } from '../../xml/write.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
+import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
 import type {
   CallContext,
   Connector,
   ConnectorCall,
   ConnectorFactoryContext,
-  ConnectorInput,
   ConnectorIssue,
   ConnectorResult,
   OperationDescription,
@@ -38,7 +37,6 @@ const XML_CONTENT_TYPE = 'application/xml; charset=utf-8';
 const NO_MANAGED_HEADERS: ReadonlySet<string> = new Set();
 
 /** RFC 3986 path characters (pchar and "/"), percent-escapes allowed; anything else must be encoded. */
-const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 
 /** One operation with everything its calls need precomputed. */
 interface CompiledOperation {
@@ -204,7 +202,7 @@ class XmlConnector implements Connector {
       );
     }
     const input = call.input;
-    const path = appendQuery(buildPath(op, input.params), op, input.query);
+    const path = requestTarget(op, input);
     const headers = buildHeaders(op.headers, call.headers, input.headers, op.extras, NO_MANAGED_HEADERS);
     const body = buildBody(op, input.body);
     if (body !== null) headers['content-type'] ??= XML_CONTENT_TYPE;
@@ -248,121 +246,6 @@ function buildBody(op: CompiledOperation, body: unknown): string | null {
       'CHORUS_VALIDATION_FAILED',
       `the input of ${op.extras.service}.${op.name} cannot be sent as XML: ${error.message}`,
       { extras: { ...op.extras, errors: [{ field: error.field, message: error.message }] } },
-    );
-  }
-}
-
-/** Splits `/users/{id}/posts` into literal parts and placeholder names, or says what is wrong. */
-function parsePathTemplate(path: string): PlaceholderTemplate | string {
-  const parsed = parsePlaceholders(path, `path "${path}"`);
-  if (typeof parsed === 'string') return parsed;
-  const { literals } = parsed;
-  for (const literal of literals) {
-    if (!PATH_LITERAL.test(literal)) {
-      return `path "${path}" has characters that must be percent-encoded (spaces, "?", "#", non-ASCII); put query parameters under "query"`;
-    }
-  }
-  return parsed;
-}
-
-function encodeStaticQuery(query: Record<string, string> | undefined): string {
-  if (query === undefined) return '';
-  return Object.entries(query)
-    .map(([key, value]) => encodeURIComponent(key) + '=' + encodeURIComponent(value))
-    .join('&');
-}
-
-function buildPath(op: CompiledOperation, params: ConnectorInput['params']): string {
-  const names = op.params;
-  let path = op.literals[0]!;
-  for (let index = 0; index < names.length; index++) {
-    const name = names[index]!;
-    const value = params === undefined || params === null ? undefined : params[name];
-    path += encodePathValue(op, name, value) + op.literals[index + 1]!;
-  }
-  return path;
-}
-
-function encodePathValue(op: CompiledOperation, name: string, value: unknown): string {
-  const text = scalarText(value);
-  if (text === undefined) {
-    const problem = value === undefined || value === null ? 'is missing' : 'is not a string or number';
-    throw internal(
-      op.extras,
-      `operation "${op.name}" of service "${op.extras.service}": path param "${name}" ${problem} in input.params`,
-    );
-  }
-  // An empty segment would silently call another resource, and "." or ".." would walk the path
-  // (URL parsers treat even %2E%2E as ".."). Such values come from request data: the client's error.
-  if (text === '' || text === '.' || text === '..') {
-    const shown = text === '' ? 'empty' : `"${text}"`;
-    throw new ChorusError(
-      'CHORUS_VALIDATION_FAILED',
-      `path parameter "${name}" of ${op.extras.service}.${op.name} cannot be ${shown}`,
-      { extras: { ...op.extras, errors: [{ field: `params.${name}`, message: `cannot be ${shown}` }] } },
-    );
-  }
-  return encodeText(op, text, `path param "${name}"`);
-}
-
-/** Appends the static query, then input.query (scalars or arrays of scalars; null and undefined skipped). */
-function appendQuery(path: string, op: CompiledOperation, query: unknown): string {
-  let search = op.staticQuery;
-  if (query !== undefined && query !== null) {
-    if (typeof query !== 'object' || Array.isArray(query)) {
-      throw internal(
-        op.extras,
-        `operation "${op.name}" of service "${op.extras.service}": input.query must be an object`,
-      );
-    }
-    const record = query as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const value = record[key];
-      if (Array.isArray(value)) {
-        for (const item of value) search = appendPair(search, op, key, item);
-      } else {
-        search = appendPair(search, op, key, value);
-      }
-    }
-  }
-  return search === '' ? path : path + '?' + search;
-}
-
-function appendPair(search: string, op: CompiledOperation, key: string, value: unknown): string {
-  if (value === undefined || value === null) return search;
-  const text = scalarText(value);
-  if (text === undefined) {
-    throw internal(
-      op.extras,
-      `operation "${op.name}" of service "${op.extras.service}": query "${key}" must be a scalar or an array of scalars`,
-    );
-  }
-  const pair = encodeText(op, key, `query "${key}"`) + '=' + encodeText(op, text, `query "${key}"`);
-  return search === '' ? pair : search + '&' + pair;
-}
-
-function scalarText(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(value);
-    default:
-      return undefined;
-  }
-}
-
-/** encodeURIComponent, whose URIError (lone surrogates) becomes a coded error. */
-function encodeText(op: CompiledOperation, text: string, what: string): string {
-  try {
-    return encodeURIComponent(text);
-  } catch (error) {
-    throw internal(
-      op.extras,
-      `operation "${op.name}" of service "${op.extras.service}": ${what} is not well-formed unicode`,
-      error,
     );
   }
 }
