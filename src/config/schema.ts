@@ -10,6 +10,11 @@ import { httpServiceSchema } from '../connectors/http/schema.ts';
 import { natsServiceSchema } from '../connectors/nats/schema.ts';
 import { soapServiceSchema } from '../connectors/soap/schema.ts';
 import { xmlServiceSchema } from '../connectors/xml/schema.ts';
+import { authSettingsSchema } from '../policies/auth/schema.ts';
+import { invalidateSchema, stepCacheSchema } from '../policies/cache/schema.ts';
+import { consumersSchema, planSchema } from '../policies/consumers/schema.ts';
+import { endpointPoliciesSchema } from '../policies/schema.ts';
+import { storesSchema } from '../state/schema.ts';
 import {
   durationSchema,
   httpMethodSchema,
@@ -139,6 +144,10 @@ export const stepSchema = z
         'Steps that must finish first, besides those read by expressions (code steps read the scope in code).',
       ),
     onError: onErrorSchema.optional(),
+    cache: stepCacheSchema.optional().describe("Caches the step's output (call and code steps)."),
+    invalidate: invalidateSchema
+      .optional()
+      .describe('Cache entries removed once the step has succeeded (e.g. by a write endpoint).'),
     timeout: timeoutSchema
       .optional()
       .describe("Timeout of this step's call, instead of the service's; the request deadline still applies."),
@@ -206,6 +215,9 @@ export const endpointSchema = z
     description: z.string().optional().describe('Longer documentation (Markdown).'),
     tags: z.array(z.string()).optional().describe('Groups in the portal.'),
     input: inputSchema.optional(),
+    policies: endpointPoliciesSchema
+      .optional()
+      .describe('Inbound policies of this endpoint; each replaces the gateway default of the same name.'),
     timeout: timeoutSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
     flow: z
       .array(stepSchema)
@@ -257,6 +269,12 @@ export const serverSchema = z
       .describe('How long in-flight requests may finish on SIGTERM.'),
     keepAliveTimeout: durationSchema.default('5s').describe('How long an idle client connection is kept.'),
     headersTimeout: durationSchema.default('10s').describe('How long a client may take to send its headers.'),
+    trustedProxies: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (none by default: the TCP peer is the client).',
+      ),
   })
   .describe('The HTTP listener.');
 
@@ -278,6 +296,13 @@ export const configSchema = z
       .default({})
       .describe('The backends, by name.'),
     endpoints: z.array(endpointSchema).default([]).describe('The public API.'),
+    policies: endpointPoliciesSchema
+      .default({})
+      .describe('Inbound policies applied to every endpoint unless it declares its own.'),
+    auth: authSettingsSchema.optional().describe('How callers authenticate (API keys, JWT).'),
+    consumers: consumersSchema.default([]).describe('Who calls the API, with their keys and plan.'),
+    plans: z.record(z.string(), planSchema).default({}).describe('Plans by name: rate limit, quota, scopes.'),
+    stores: storesSchema.optional().describe('Where shared state lives (memory by default, Redis).'),
   })
   .describe('A Chorus gateway config.');
 

@@ -3,6 +3,7 @@
  * (http, soap, graphql, …) and never knows which endpoint called it; the engine never knows
  * which protocol a service speaks. Connectors do not import engine internals.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 
 /** The input of one operation call, built by the step's input template. */
@@ -28,6 +29,8 @@ export interface ConnectorCall {
   timeoutMs: number;
   /** Whether `timeoutMs` is the request deadline's remaining time (decides the error code on expiry). */
   deadlineBound: boolean;
+  /** Epoch milliseconds when the request's deadline passes; retries must fit before it. */
+  deadline?: number;
   /**
    * The caller only forwards the answer as the whole response body: a connector may return a
    * successful JSON answer undecoded, as `raw`, instead of `output`.
@@ -48,6 +51,8 @@ export interface ConnectorResult {
 export interface CallContext {
   requestId: string;
   logger: Logger;
+  /** The request's span when tracing is on; policies add events to it (retry, cache hit, breaker open). */
+  span?: Span;
 }
 
 /** A schema-ish description of an operation, for the portal and load-time checks. */

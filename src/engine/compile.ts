@@ -9,18 +9,17 @@ import type { Logger } from 'pino';
 import type { ConfigIssue, ConfigPath } from '../config/issues.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { resolveOperationIds } from '../config/operation-ids.ts';
-import type { CodeFunction, EndpointConfig, StepConfig } from '../config/schema.ts';
+import type { CodeFunction, EndpointConfig, ResolvedConfig, StepConfig } from '../config/schema.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
 import { createConnector } from '../connectors/registry.ts';
 import type { Connector, ConnectorResult } from '../connectors/types.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import { RawJson } from '../json/raw.ts';
-import {
-  composePolicies,
-  type InboundPolicy,
-  type UpstreamHandler,
-  type UpstreamPolicy,
-} from '../policies/types.ts';
+import { wrapStepCaching } from '../policies/cache/step-cache.ts';
+import { compileInboundPolicies } from '../policies/inbound.ts';
+import { createPolicyRuntime, type PolicyRuntime } from '../policies/runtime.ts';
+import { composePolicies, type UpstreamHandler } from '../policies/types.ts';
+import { compileUpstreamPolicies } from '../policies/upstream.ts';
 import { createEndpointHandler, type EndpointScope } from './endpoint.ts';
 import {
   type CompiledExpression,
@@ -100,10 +99,16 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
     }),
   );
 
+  const policyCtx = { logger, baseDir: loaded.baseDir, issue };
+  const runtime = await createPolicyRuntime(config, policyCtx);
   // Upstream policies (retry, breaker, bulkhead) wrap each service's calls, composed once here.
   const invokers = new Map<string, UpstreamHandler>();
   for (const [name, connector] of connectors) {
-    const upstream: UpstreamPolicy[] = [];
+    const upstream = compileUpstreamPolicies(config.services[name]!, {
+      ...policyCtx,
+      service: name,
+      connector,
+    });
     invokers.set(
       name,
       composePolicies(upstream, (call, callCtx) => connector.call(call, callCtx)),
@@ -141,6 +146,9 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       shared,
       baseDir: loaded.baseDir,
       defaultTimeoutMs: requestTimeoutMs,
+      runtime,
+      policyDefaults: config.policies,
+      logger,
     });
     if (plan) endpoints.push(plan);
   }
@@ -152,7 +160,10 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
   Object.freeze(env);
 
   const close = async (): Promise<void> => {
-    await Promise.allSettled([...connectors.values()].map((connector) => connector.close()));
+    await Promise.allSettled([
+      ...[...connectors.values()].map((connector) => connector.close()),
+      runtime.close(),
+    ]);
   };
   if (issues.length > 0) {
     await close();
@@ -170,6 +181,7 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       jsonDepthLimit: config.server.jsonDepthLimit,
       requestTimeoutMs,
       shutdownGraceMs: durationOf(config.server.shutdownGrace, 10_000),
+      clientIp: runtime.clientIp,
       close,
     },
   };
@@ -195,6 +207,9 @@ interface EndpointContext {
   shared: EndpointScope;
   baseDir: string;
   defaultTimeoutMs: number;
+  runtime: PolicyRuntime;
+  policyDefaults: ResolvedConfig['policies'];
+  logger: Logger;
 }
 
 async function compileEndpoint(
@@ -297,8 +312,21 @@ async function compileEndpoint(
     const bodyScope = step.forEach === undefined ? base : new Set([...base, 'item', 'index']);
     const onError = compileOnError(step, stepAt, bodyScope, compileExpr);
     if (onError.mode === 'fallback') collect(onError.expression, [...stepAt, 'onError', 'fallback']);
-    const execute = await compileStepBody(step, stepAt, bodyScope, ctx, compileTpl, collect);
-    if (!execute) continue;
+    const body = await compileStepBody(step, stepAt, bodyScope, ctx, compileTpl, collect);
+    if (!body) continue;
+    const execute = wrapStepCaching(step, body, {
+      logger: ctx.logger,
+      baseDir: ctx.baseDir,
+      issue,
+      runtime: ctx.runtime,
+      endpointId: ctx.id,
+      at: stepAt,
+      compileExpression: (source, fieldAt) => {
+        const expr = compileExpr(source, fieldAt, bodyScope);
+        collect(expr, fieldAt);
+        return expr;
+      },
+    });
     const target = step.call === undefined ? undefined : splitCall(step.call);
     compiled.push({
       step,
@@ -401,8 +429,13 @@ async function compileEndpoint(
     flow,
     response,
   };
-  // Inbound policies (auth, rate limits, cache) are composed here, outermost first.
-  const inbound: InboundPolicy[] = [];
+  // Inbound policies (cors, IP lists, auth, rate limits, cache) are composed here, outermost first.
+  const inbound = compileInboundPolicies(endpoint, at, ctx.id, ctx.policyDefaults, {
+    logger: ctx.logger,
+    baseDir: ctx.baseDir,
+    issue,
+    runtime: ctx.runtime,
+  });
   return { ...plan, handle: composePolicies(inbound, createEndpointHandler(plan, ctx.shared)) };
 }
 
@@ -498,6 +531,7 @@ async function compileStepBody(
         signal: flowCtx.controller.signal,
         timeoutMs: deadlineBound ? remaining : stepTimeoutMs,
         deadlineBound,
+        deadline: flowCtx.deadline,
         raw: forwarding.only,
       },
       flowCtx,

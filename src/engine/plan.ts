@@ -2,9 +2,11 @@
  * The compiled plan: what a config becomes once, at load. Immutable; the request path only reads
  * it. A reload builds a new plan and swaps it; in-flight requests finish on the old one.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/types.ts';
+import type { ClientIpResolver } from '../policies/client-ip.ts';
 import type { InboundHandler } from '../policies/types.ts';
 import type { CompiledExpression, Scope } from './expressions/cel.ts';
 import type { CompiledTemplate } from './expressions/template.ts';
@@ -20,6 +22,8 @@ export interface FlowContext {
   logger: Logger;
   /** Headers every backend call carries (x-request-id, later traceparent). */
   propagate: Record<string, string>;
+  /** The request's span, when tracing is on; backend calls become its children. */
+  span?: Span;
 }
 
 /** A warning recorded when an optional step failed and was skipped or replaced by its fallback. */
@@ -119,6 +123,8 @@ export interface GatewayPlan {
   readonly jsonDepthLimit: number;
   readonly requestTimeoutMs: number;
   readonly shutdownGraceMs: number;
+  /** The client address of a request (X-Forwarded-For only from trusted proxies). */
+  readonly clientIp: ClientIpResolver;
   /** Closes connector pools. */
   close(): Promise<void>;
 }

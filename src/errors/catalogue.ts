@@ -73,6 +73,61 @@ export const ERROR_CATALOGUE = {
     title: 'The request deadline passed',
     hint: "The endpoint's timeout covers every backend call; raise it or make the flow shorter.",
   },
+  CHORUS_UNAUTHORIZED: {
+    status: 401,
+    title: 'Authentication is missing or invalid',
+    hint: 'Send a valid API key or bearer token; the problem never says which part was wrong.',
+  },
+  CHORUS_FORBIDDEN: {
+    status: 403,
+    title: 'The caller may not use this endpoint',
+    hint: 'The consumer lacks a scope or claim the endpoint requires; the detail names it.',
+  },
+  CHORUS_IP_DENIED: {
+    status: 403,
+    title: 'The client address is not allowed',
+    hint: 'The endpoint"s IP allow or deny list refused the address.',
+  },
+  CHORUS_CORS_REJECTED: {
+    status: 403,
+    title: 'The cross-origin request is not allowed',
+    hint: 'The Origin or the requested method or headers are not in the endpoint"s CORS policy.',
+  },
+  CHORUS_RATE_LIMITED: {
+    status: 429,
+    title: 'Too many requests',
+    hint: 'Wait for the seconds in Retry-After; the RateLimit headers say the policy.',
+  },
+  CHORUS_QUOTA_EXCEEDED: {
+    status: 429,
+    title: 'The quota of this period is used up',
+    hint: 'The consumer"s plan quota is spent until the period in Retry-After ends.',
+  },
+  CHORUS_POLICY_STORE_UNAVAILABLE: {
+    status: 503,
+    title: 'A policy store is not reachable',
+    hint: 'A fail-closed rate limit or cache could not reach its store (Redis); retry later.',
+  },
+  CHORUS_HEADERS_TOO_LARGE: {
+    status: 431,
+    title: 'The request headers are too large',
+    hint: 'Send fewer or smaller headers; the limit is in the detail.',
+  },
+  CHORUS_CIRCUIT_OPEN: {
+    status: 503,
+    title: 'A backend"s circuit breaker is open',
+    hint: 'The service failed too often and calls to it are paused; retry after Retry-After.',
+  },
+  CHORUS_BULKHEAD_FULL: {
+    status: 503,
+    title: 'A backend has too many calls in flight',
+    hint: 'The service"s concurrency limit and queue are full; retry later.',
+  },
+  CHORUS_UPSTREAM_AUTH: {
+    status: 502,
+    title: 'Chorus could not get credentials for a backend',
+    hint: 'The OAuth2 token endpoint failed or refused the client; check the service"s auth settings.',
+  },
   CHORUS_EXPRESSION_FAILED: {
     status: 500,
     title: 'An expression failed while answering the request',

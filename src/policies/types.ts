@@ -25,8 +25,10 @@ export interface InboundContext {
   readonly params: Record<string, string>;
   readonly query: Record<string, string | string[] | undefined>;
   readonly headers: Record<string, string | string[] | undefined>;
-  /** The TCP peer address (not X-Forwarded-For, which only trusted-proxy-aware policies read). */
+  /** The TCP peer address. */
   readonly remoteAddress: string | undefined;
+  /** The client address: the TCP peer, or X-Forwarded-For's client when the peer is a trusted proxy. */
+  readonly clientIp: string;
   /** Aborts on client disconnect, on the deadline, and on a fatal step failure. */
   readonly controller: AbortController;
   /** Epoch milliseconds when the request's deadline passes. */

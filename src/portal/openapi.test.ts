@@ -199,6 +199,7 @@ describe('generateOpenApi', () => {
                 'CHORUS_UPSTREAM_PROTOCOL',
                 'CHORUS_UPSTREAM_DECODE',
                 'CHORUS_UPSTREAM_TOO_LARGE',
+                'CHORUS_UPSTREAM_AUTH',
               ],
             },
           },

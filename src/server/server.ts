@@ -291,6 +291,7 @@ async function runEndpoint(
     query: facts.query,
     headers: req.headers,
     remoteAddress: req.socket.remoteAddress,
+    clientIp: plan.clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for']),
     controller,
     deadline: Date.now() + endpoint.timeoutMs,
     logger: facts.logger,
