@@ -28,6 +28,7 @@ export function createEndpointHandler(
       query: ctx.query,
       headers: ctx.headers,
       body,
+      consumer: ctx.consumer,
     };
     endpoint.validateInput(request);
     const scope: FlowScope = { request, steps: {}, env: shared.env, vars: shared.vars, warnings: [] };

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/types.ts';
 import type { ClientIpResolver } from '../policies/client-ip.ts';
-import type { InboundHandler } from '../policies/types.ts';
+import type { Consumer, InboundHandler } from '../policies/types.ts';
 import type { CompiledExpression, Scope } from './expressions/cel.ts';
 import type { CompiledTemplate } from './expressions/template.ts';
 import type { InputValidator } from './input.ts';
@@ -48,6 +48,8 @@ export interface RequestData {
   query: Record<string, unknown>;
   headers: Record<string, unknown>;
   body: unknown;
+  /** Who calls, when an auth policy has said so. */
+  consumer?: Consumer | undefined;
 }
 
 /** How a failed step is handled. */

@@ -17,6 +17,21 @@ export interface Reply {
   payload?: string | Buffer;
 }
 
+/** Who calls: set by the auth policy; read by rate limits, quotas, caches, logs and expressions. */
+export interface Consumer {
+  /** The consumer's id from config, or the JWT subject mapped to it. */
+  readonly id: string;
+  /** The consumer's plan name, if any. */
+  readonly plan: string | undefined;
+  readonly scopes: readonly string[];
+  /** How the caller proved who it is. */
+  readonly via: 'apiKey' | 'jwt';
+  /** The id of the API key used (never the key itself). */
+  readonly keyId?: string;
+  /** The verified JWT claims, when via is jwt. */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
 /** The facts about an inbound request that handlers and policies read. */
 export interface InboundContext {
   readonly requestId: string;
@@ -35,7 +50,7 @@ export interface InboundContext {
   readonly deadline: number;
   readonly logger: Logger;
   /** Who calls, once an authentication policy has said so. */
-  consumer: Record<string, unknown> | undefined;
+  consumer: Consumer | undefined;
   /** Reads the JSON body (once; later calls return the same promise). Only the handler needs it. */
   readBody(): Promise<unknown>;
 }

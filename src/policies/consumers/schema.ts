@@ -1,5 +1,6 @@
 /** Config of consumers (who calls) and their plans (rate limit, quota, scopes). */
 import { z } from 'zod';
+import { quotaPolicySchema, rateLimitPolicySchema } from '../rate-limit/schema.ts';
 
 // DRAFT: the owner of consumers replaces these with the real options.
 export const planSchema = z
