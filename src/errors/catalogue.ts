@@ -165,6 +165,8 @@ export interface ChorusErrorOptions {
   extras?: ProblemExtras;
   /** Data kept for flows (onError fallback expressions) but never sent to clients, e.g. a backend body. */
   data?: unknown;
+  /** Response headers sent with the problem (Retry-After, WWW-Authenticate, RateLimit, CORS). */
+  headers?: Record<string, string>;
 }
 
 /** The one error type Chorus raises; everything a user sees is built from it. */
@@ -174,6 +176,8 @@ export class ChorusError extends Error {
   readonly retryable: boolean;
   readonly extras: ProblemExtras;
   readonly data: unknown;
+  /** Response headers sent with the problem; policies that wrap a failing handler may add theirs (CORS). */
+  headers: Record<string, string> | undefined;
 
   constructor(code: ErrorCode, message: string, options: ChorusErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -183,6 +187,7 @@ export class ChorusError extends Error {
     this.retryable = options.retryable ?? false;
     this.extras = options.extras ?? {};
     this.data = options.data;
+    this.headers = options.headers;
   }
 }
 

@@ -248,7 +248,10 @@ async function handleRequest(
         // Only the error's public facts: backend bodies and headers (error.data) may hold secrets.
         logger.warn({ requestId, code: error.code, ...error.extras }, error.message);
       }
-      if (!res.headersSent && !res.destroyed) sendProblem(res, problem, requestId, draining);
+      if (!res.headersSent && !res.destroyed) {
+        const extra = error instanceof ChorusError ? error.headers : undefined;
+        sendProblem(res, problem, requestId, draining, extra);
+      }
     }
   }
   // The access line; its object is not even built when info is off.
@@ -356,9 +359,11 @@ function sendProblem(
   problem: ReturnType<typeof toProblem>,
   requestId: string,
   draining: boolean,
+  extra?: Record<string, string>,
 ): void {
   const payload = JSON.stringify(problem);
   const headers: Record<string, string | number> = {
+    ...extra,
     'content-type': PROBLEM_TYPE,
     'content-length': Buffer.byteLength(payload),
     'x-request-id': requestId,
