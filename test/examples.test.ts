@@ -2,12 +2,13 @@
  * The examples are loaded and smoke-run: what the README shows must run.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { formatIssue } from '../src/config/issues.ts';
 import { loadConfig } from '../src/config/load.ts';
@@ -15,6 +16,7 @@ import { compilePlan } from '../src/engine/compile.ts';
 import { startGatewayFromFile } from './support/gateway.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
+const run = promisify(execFile);
 
 async function exampleConfigs(): Promise<string[]> {
   const found: string[] = [];
@@ -51,7 +53,7 @@ describe('examples', () => {
     }
   });
 
-  test('npm start serves MediaCo, every printed curl command works, and Ctrl-C stops it cleanly', async () => {
+  test('npm start serves MediaCo, every printed curl command works as shown, and Ctrl-C stops it cleanly', async () => {
     const child = spawn(process.execPath, [path.join(EXAMPLES, 'mediaco/start.ts')], {
       env: { ...process.env, PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,23 +68,29 @@ describe('examples', () => {
         });
         child.once('exit', () => reject(new Error(`npm start exited early:\n${output}`)));
       });
-      const curls = [...output.matchAll(/^\s+curl -s "?([^"\s]+)"?/gm)].map((m) => m[1]!);
-      assert.equal(curls.length, 3, output);
-      const [item, search, bad] = await Promise.all(curls.map((url) => fetch(url)));
-      assert.equal(item!.status, 200);
-      const body = (await item!.json()) as Record<string, unknown>;
-      assert.equal(body.id, 'mc-0001');
-      assert.equal(body.title, 'The Long Night');
-      assert.deepEqual(body.genres, ['drama', 'thriller']);
-      assert.equal(typeof (body.rating as { score: number }).score, 'number');
-      assert.equal(search!.status, 200);
-      const found = (await search!.json()) as { items: { title: string }[] };
-      assert.ok(found.items.length > 0 && found.items.every((i) => /night/i.test(i.title)));
-      assert.equal(bad!.status, 400);
-      const unknown = await fetch(curls[0]!.replace('mc-0001', 'mc-9999'));
-      assert.equal(unknown.status, 404);
-      assert.equal(((await unknown.json()) as { code: string }).code, 'MEDIACO_ITEM_NOT_FOUND');
-      assert.equal(((await bad!.json()) as { code: string }).code, 'CHORUS_VALIDATION_FAILED');
+      // Each printed line is run as it is, by a shell, with the real curl.
+      const lines = [...output.matchAll(/^ {2}(curl .*)$/gm)].map((m) => m[1]!);
+      assert.equal(lines.length, 9, output);
+      const answers = new Map<string, Record<string, unknown>>();
+      for (const line of lines) {
+        const { stdout } = await run('sh', ['-c', line]);
+        answers.set(line, JSON.parse(stdout) as Record<string, unknown>);
+      }
+      const answer = (fragment: string): Record<string, unknown> =>
+        answers.get(lines.find((line) => line.includes(fragment))!)!;
+      const film = answer('items/mc-0001 ');
+      assert.equal(film.title, 'The Long Night');
+      assert.deepEqual(film.genres, ['drama', 'thriller']);
+      assert.equal(typeof (film.rating as { score: number }).score, 'number');
+      assert.equal(answer('mc-0101').source, 'nordic-music');
+      assert.equal(answer('mc-0201').source, 'anime-tv');
+      assert.equal(answer('mc-0301').source, 'uk-archive');
+      const found = answer('search') as { items: { title: string }[] };
+      assert.ok(found.items.length === 5 && found.items.every((i) => /night/i.test(i.title)));
+      assert.equal((answer('/related').items as unknown[]).length, 6);
+      assert.equal((answer('reviews').rating as { id: string }).id, 'mc-0001');
+      assert.equal(answer('bad-id').code, 'CHORUS_VALIDATION_FAILED');
+      assert.equal(answers.get(lines.at(-1)!)!.code, 'CHORUS_UNAUTHORIZED');
       child.kill('SIGINT');
       const [code] = await once(child, 'exit');
       assert.equal(code, 0);

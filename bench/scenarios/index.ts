@@ -3,11 +3,14 @@
  * and one line here; list it in MAIN_SCENARIOS to put it in the `npm run bench` table.
  */
 import { aggregateScenario } from './aggregate.ts';
+import { apiKeyScenario } from './api-key.ts';
+import { cachedScenario } from './cached.ts';
 import { chainScenario } from './chain.ts';
 import { endpointsScenario } from './endpoints.ts';
 import { fanoutScenario } from './fanout.ts';
 import { foreachScenario } from './foreach.ts';
 import { passthroughScenario } from './passthrough.ts';
+import { rateLimitedScenario } from './rate-limited.ts';
 import type { Scenario, ScenarioRef } from './types.ts';
 
 /** Scenario factories by name; params come from ScenarioRef.params. */
@@ -18,6 +21,9 @@ export const SCENARIOS: Record<string, (params: Record<string, number>) => Scena
   foreach: foreachScenario,
   fanout: fanoutScenario,
   endpoints: endpointsScenario,
+  'api-key': apiKeyScenario,
+  'rate-limited': rateLimitedScenario,
+  cached: cachedScenario,
 };
 
 /** The scenarios of the main table, in order. */

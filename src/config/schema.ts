@@ -10,10 +10,12 @@ import { httpServiceSchema } from '../connectors/http/schema.ts';
 import { natsServiceSchema } from '../connectors/nats/schema.ts';
 import { soapServiceSchema } from '../connectors/soap/schema.ts';
 import { xmlServiceSchema } from '../connectors/xml/schema.ts';
+import { observabilitySchema } from '../observability/schema.ts';
 import { authSettingsSchema } from '../policies/auth/schema.ts';
 import { invalidateSchema, stepCacheSchema } from '../policies/cache/schema.ts';
 import { consumersSchema, planSchema } from '../policies/consumers/schema.ts';
 import { endpointPoliciesSchema } from '../policies/schema.ts';
+import { adminSchema, portalSchema } from '../portal/schema.ts';
 import { storesSchema } from '../state/schema.ts';
 import {
   durationSchema,
@@ -269,6 +271,11 @@ export const serverSchema = z
       .describe('How long in-flight requests may finish on SIGTERM.'),
     keepAliveTimeout: durationSchema.default('5s').describe('How long an idle client connection is kept.'),
     headersTimeout: durationSchema.default('10s').describe('How long a client may take to send its headers.'),
+    maxHeaderSize: sizeSchema
+      .default('16kb')
+      .describe(
+        'Largest request head (request line and headers) accepted; larger: 431 CHORUS_HEADERS_TOO_LARGE.',
+      ),
     trustedProxies: z
       .array(z.string())
       .default([])
@@ -303,6 +310,9 @@ export const configSchema = z
     consumers: consumersSchema.default([]).describe('Who calls the API, with their keys and plan.'),
     plans: z.record(z.string(), planSchema).default({}).describe('Plans by name: rate limit, quota, scopes.'),
     stores: storesSchema.optional().describe('Where shared state lives (memory by default, Redis).'),
+    portal: portalSchema.default(portalSchema.parse({})),
+    admin: adminSchema.default(adminSchema.parse({})),
+    observability: observabilitySchema.default(observabilitySchema.parse({})),
   })
   .describe('A Chorus gateway config.');
 

@@ -15,6 +15,7 @@ import { createConnector } from '../connectors/registry.ts';
 import type { Connector, ConnectorResult } from '../connectors/types.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import { RawJson } from '../json/raw.ts';
+import { backendCallMetrics } from '../observability/metrics.ts';
 import { wrapStepCaching } from '../policies/cache/step-cache.ts';
 import { compileInboundPolicies } from '../policies/inbound.ts';
 import { createPolicyRuntime, type PolicyRuntime } from '../policies/runtime.ts';
@@ -182,6 +183,9 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
       requestTimeoutMs,
       shutdownGraceMs: durationOf(config.server.shutdownGrace, 10_000),
       clientIp: runtime.clientIp,
+      calledServices: new Set(
+        endpoints.flatMap((endpoint) => endpoint.flow.steps.flatMap((step) => step.target?.service ?? [])),
+      ),
       close,
     },
   };
@@ -282,7 +286,7 @@ async function compileEndpoint(
   const compiled: {
     step: StepConfig;
     refs: Set<string>;
-    plan: Omit<StepPlan, 'dependencies' | 'dependents'>;
+    plan: Omit<StepPlan, 'dependencies' | 'dependents' | 'traceAttributes'>;
   }[] = [];
   const refsByIndex: Set<string>[] = [];
   for (const [index, step] of endpoint.flow.entries()) {
@@ -405,7 +409,16 @@ async function compileEndpoint(
   const steps: StepPlan[] = compiled.map((entry, index) => {
     const dependencies = [...entry.refs].map((ref) => stepIndex.get(ref)!);
     for (const dependency of dependencies) dependents[dependency]!.push(index);
-    return { ...entry.plan, dependencies, dependents: dependents[index]! };
+    const { target } = entry.plan;
+    // What a step's spans say, built once: the waterfall shows what ran, where and after what.
+    const traceAttributes = {
+      'chorus.step': entry.plan.id,
+      'chorus.step.kind': entry.plan.kind,
+      'chorus.step.after': [...entry.refs],
+      ...(target && { 'chorus.service': target.service, 'chorus.operation': target.operation }),
+      ...(entry.plan.forEach && { 'chorus.step.forEach': true }),
+    };
+    return { ...entry.plan, dependencies, dependents: dependents[index]!, traceAttributes };
   });
   const flow: FlowPlan = {
     steps,
@@ -511,6 +524,19 @@ async function compileStepBody(
   const forwarding = { only: false };
   ctx.forwarding.set(step.id, forwarding);
   const stepId = step.id;
+  // Backend-call metrics with their label children bound once, here.
+  const metrics = backendCallMetrics(service, operation);
+  const succeeded = (result: ConnectorResult, began: number): unknown => {
+    metrics.ok((performance.now() - began) / 1000);
+    return outputOf(result);
+  };
+  const failed = (error: unknown, began: number): never => {
+    metrics.failed(
+      (performance.now() - began) / 1000,
+      error instanceof ChorusError ? error.code : 'CHORUS_INTERNAL',
+    );
+    throw error;
+  };
   return (scopeValue, flowCtx: FlowContext) => {
     const remaining = flowCtx.deadline - Date.now();
     if (remaining <= 0) {
@@ -523,6 +549,7 @@ async function compileStepBody(
       );
     }
     const deadlineBound = remaining <= stepTimeoutMs;
+    const began = performance.now();
     return invoke(
       {
         operation,
@@ -535,7 +562,10 @@ async function compileStepBody(
         raw: forwarding.only,
       },
       flowCtx,
-    ).then(outputOf);
+    ).then(
+      (result) => succeeded(result, began),
+      (error: unknown) => failed(error, began),
+    );
   };
 }
 

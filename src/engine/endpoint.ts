@@ -39,6 +39,11 @@ export function createEndpointHandler(
       logger: ctx.logger,
       propagate: { 'x-request-id': ctx.requestId },
     };
+    // Tracing on: the flow runner gives each call and code step a span, child of the request's.
+    if (ctx.span !== undefined && ctx.tracer !== undefined) {
+      flowCtx.span = ctx.span;
+      flowCtx.tracer = ctx.tracer;
+    }
     const signal = ctx.controller.signal;
     try {
       await runFlow(endpoint.flow, scope, flowCtx);

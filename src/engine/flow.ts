@@ -3,7 +3,9 @@
  * so independent calls run in parallel without anyone writing "parallel". A fatal failure aborts
  * the request's controller, which cancels every call still in flight.
  */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
+import { spanTime } from '../observability/span-clock.ts';
 import type { Scope } from './expressions/cel.ts';
 import type { FlowContext, FlowPlan, FlowScope, StepPlan } from './plan.ts';
 
@@ -15,8 +17,11 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
     const waiting = steps.map((step) => step.dependencies.length);
     let remaining = steps.length;
     let failed = false;
+    // Per-step timings are logged at debug level; decided once per run.
+    const debug = ctx.logger.isLevelEnabled('debug');
     const start = (index: number): void => {
       const step = steps[index]!;
+      const began = debug ? performance.now() : 0;
       // A step without when, forEach or onError runs its body directly: two async layers fewer.
       const pending =
         step.when === undefined && step.forEach === undefined && step.onError.mode === 'fail'
@@ -24,6 +29,7 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
           : runStep(step, scope, ctx);
       pending.then(
         (output) => {
+          if (debug) logStep(ctx, step, began, undefined);
           if (failed) return;
           scope.steps[step.id] = output;
           remaining--;
@@ -37,6 +43,7 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
           }
         },
         (cause: unknown) => {
+          if (debug) logStep(ctx, step, began, cause);
           if (failed) return;
           failed = true;
           const error = stepError(step, cause);
@@ -52,10 +59,60 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
 
 function runPlain(step: StepPlan, scope: FlowScope, ctx: FlowContext): Promise<unknown> {
   try {
-    return Promise.resolve(step.execute(scope, ctx));
+    return Promise.resolve(execute(step, scope, ctx));
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** Runs a step's body once; with tracing on, call and code steps run inside their own span. */
+function execute(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<unknown> | unknown {
+  if (ctx.tracer === undefined || step.kind === 'map') return step.execute(scope, ctx);
+  return executeTraced(step, scope, ctx);
+}
+
+async function executeTraced(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<unknown> {
+  const parent = ctx.span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, ctx.span);
+  const span = ctx.tracer!.startSpan(
+    step.target === undefined ? `step ${step.id}` : `${step.target.service}.${step.target.operation}`,
+    {
+      kind: step.kind === 'call' ? SpanKind.CLIENT : SpanKind.INTERNAL,
+      attributes: step.traceAttributes,
+      startTime: spanTime(),
+    },
+    parent,
+  );
+  if (step.forEach !== undefined && typeof scope.index === 'number')
+    span.setAttribute('chorus.item', scope.index);
+  const context = span.spanContext();
+  // The backend sees this call's span as its parent (W3C Trace Context).
+  const traced: FlowContext = {
+    ...ctx,
+    span,
+    propagate: {
+      ...ctx.propagate,
+      traceparent: `00-${context.traceId}-${context.spanId}-0${context.traceFlags & 1}`,
+    },
+  };
+  try {
+    const output = await step.execute(scope, traced);
+    span.end(spanTime());
+    return output;
+  } catch (error) {
+    const code = error instanceof ChorusError ? error.code : 'CHORUS_CODE_STEP_FAILED';
+    span.setAttribute('chorus.error.code', code);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+    span.end(spanTime());
+    throw error;
+  }
+}
+
+function logStep(ctx: FlowContext, step: StepPlan, began: number, error: unknown): void {
+  const ms = Math.round((performance.now() - began) * 100) / 100;
+  const fields: Record<string, unknown> = { requestId: ctx.requestId, step: step.id, ms };
+  if (step.target !== undefined) fields.call = `${step.target.service}.${step.target.operation}`;
+  if (error !== undefined) fields.code = error instanceof ChorusError ? error.code : 'error';
+  ctx.logger.debug(fields, 'step');
 }
 
 async function runStep(step: StepPlan, scope: FlowScope, ctx: FlowContext): Promise<unknown> {
@@ -63,7 +120,10 @@ async function runStep(step: StepPlan, scope: FlowScope, ctx: FlowContext): Prom
   try {
     if (step.when !== undefined) {
       const condition = evaluateGuarded(step, 'when', () => step.when!.evaluate(scope));
-      if (condition !== true) return null;
+      if (condition !== true) {
+        ctx.span?.addEvent('step.skipped', { 'chorus.step': step.id, reason: 'when' });
+        return null;
+      }
     }
     if (step.forEach === undefined) return await runOnce(step, scope, ctx);
     list = evaluateGuarded(step, 'forEach', () => step.forEach!.evaluate(scope));
@@ -121,7 +181,7 @@ function runForEach(
 
 async function runOnce(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<unknown> {
   try {
-    return await step.execute(scope, ctx);
+    return await execute(step, scope, ctx);
   } catch (cause) {
     if (step.forEach === undefined) throw cause; // runStep applies onError
     return recover(step, scope, ctx, cause); // under forEach, onError applies per item
@@ -135,6 +195,10 @@ function recover(step: StepPlan, scope: Scope, ctx: FlowContext, cause: unknown)
   if (step.onError.mode === 'fail' || ctx.controller.signal.aborted) throw error;
   const warnings = (scope as FlowScope).warnings;
   warnings.push({ step: step.id, code: error.code, message: error.message });
+  ctx.span?.addEvent(`step.${step.onError.mode}`, {
+    'chorus.step': step.id,
+    'chorus.error.code': error.code,
+  });
   if (step.onError.mode === 'skip') return null;
   const fallback = step.onError.expression;
   const errorData = {
@@ -154,6 +218,7 @@ function stepError(step: StepPlan, cause: unknown): ChorusError {
       retryable: cause.retryable,
       extras: { ...cause.extras, step: step.id },
       data: cause.data,
+      ...(cause.headers === undefined ? {} : { headers: cause.headers }),
     });
   }
   const code: ErrorCode = step.kind === 'code' ? 'CHORUS_CODE_STEP_FAILED' : 'CHORUS_EXPRESSION_FAILED';

@@ -2,7 +2,7 @@
  * The compiled plan: what a config becomes once, at load. Immutable; the request path only reads
  * it. A reload builds a new plan and swaps it; in-flight requests finish on the old one.
  */
-import type { Span } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Connector } from '../connectors/types.ts';
@@ -24,6 +24,8 @@ export interface FlowContext {
   propagate: Record<string, string>;
   /** The request's span, when tracing is on; backend calls become its children. */
   span?: Span;
+  /** The tracer, when tracing is on: each call and code step run gets a span (child of `span`). */
+  tracer?: Tracer;
 }
 
 /** A warning recorded when an optional step failed and was skipped or replaced by its fallback. */
@@ -73,6 +75,8 @@ export interface StepPlan {
   readonly onError: OnErrorPlan;
   /** For call steps: the service and operation, for the portal and logs. */
   readonly target: { service: string; operation: string } | undefined;
+  /** Attributes of the step's spans (id, kind, service, operation, the steps it waits for), built once. */
+  readonly traceAttributes: Readonly<Attributes>;
   /** Runs the step's body once (once per item under forEach). */
   readonly execute: (scope: Scope, ctx: FlowContext) => Promise<unknown> | unknown;
 }
@@ -127,6 +131,8 @@ export interface GatewayPlan {
   readonly shutdownGraceMs: number;
   /** The client address of a request (X-Forwarded-For only from trusted proxies). */
   readonly clientIp: ClientIpResolver;
+  /** Services some step calls; only these decide readiness (an unused broker service does not). */
+  readonly calledServices: ReadonlySet<string>;
   /** Closes connector pools. */
   close(): Promise<void>;
 }

@@ -9,10 +9,23 @@ export const REDACTED_PATHS = [
   'headers.authorization',
   'headers.cookie',
   'headers["x-api-key"]',
+  // One level down too (a request or call object logged under its own key), and API keys in a query.
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  '*.headers["proxy-authorization"]',
+  'query.api_key',
+  '*.query.api_key',
+  'req.headers["proxy-authorization"]',
+  'headers["proxy-authorization"]',
+  '*.authorization',
+  '*.credential',
   '*.password',
   '*.secret',
   '*.token',
   '*.apiKey',
+  // Backend credentials (upstream auth): an OAuth2 client secret and token.
+  '*.clientSecret',
+  '*.access_token',
 ];
 
 /** Options of createLogger. */

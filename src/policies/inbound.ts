@@ -1,7 +1,7 @@
 /**
  * The inbound policies of an endpoint, composed once at load, outermost first:
  *
- *   cors → ipFilter → auth → rateLimit → quota → cache → the endpoint's handler
+ *   cors → ipFilter → auth → (plan limits) → rateLimit → quota → cache → the endpoint's handler
  *
  * CORS is outermost so even refusals carry its headers; the IP filter refuses before any key is
  * checked; auth names the consumer that rate limits and quotas count; the cache sits inside the
@@ -14,7 +14,7 @@ import { createAuthPolicy } from './auth/auth.ts';
 import { createResponseCachePolicy } from './cache/response-cache.ts';
 import { createCorsPolicy } from './cors/cors.ts';
 import { createIpFilterPolicy } from './ip-filter/ip-filter.ts';
-import { createQuotaPolicy, createRateLimitPolicy } from './rate-limit/rate-limit.ts';
+import { createPlanLimitsPolicy, createQuotaPolicy, createRateLimitPolicy } from './rate-limit/rate-limit.ts';
 import type { PolicyFactoryContext, PolicyRuntime } from './runtime.ts';
 import type { EndpointPoliciesConfig } from './schema.ts';
 import type { InboundPolicy } from './types.ts';
@@ -59,6 +59,11 @@ export function compileInboundPolicies(
 ): InboundPolicy[] {
   const policies: InboundPolicy[] = [];
   for (const name of ORDER) {
+    if (name === 'rateLimit') {
+      // The limits of the consumer's plan (set by auth), on every endpoint: not a config key.
+      const planLimits = createPlanLimitsPolicy({ ...ctx, endpoint, endpointId, at: ['plans'] });
+      if (planLimits) policies.push(planLimits);
+    }
     const own = endpoint.policies?.[name];
     const config = own !== undefined ? own : defaults[name];
     if (config === undefined || config === false) continue;

@@ -4,6 +4,7 @@
  * are `(next) => handler` onions, composed once at load in a written order. Policies never import
  * node:http; the server adapts requests to an InboundContext and writes the Reply.
  */
+import type { Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../connectors/types.ts';
 
@@ -51,6 +52,10 @@ export interface InboundContext {
   readonly logger: Logger;
   /** Who calls, once an authentication policy has said so. */
   consumer: Consumer | undefined;
+  /** The request's span, when tracing is on; policies may add events to it (e.g. cache.hit). */
+  readonly span?: Span;
+  /** The tracer, when tracing is on (the flow runner starts the spans of steps with it). */
+  readonly tracer?: Tracer;
   /** Reads the JSON body (once; later calls return the same promise). Only the handler needs it. */
   readBody(): Promise<unknown>;
 }

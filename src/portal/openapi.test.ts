@@ -229,6 +229,77 @@ describe('generateOpenApi', () => {
   });
 });
 
+describe('generateOpenApi with inbound policies', () => {
+  const secured = configSchema.parse({
+    portal: { title: 'Secured', version: '3.0.0' },
+    auth: {
+      apiKey: { header: 'x-shop-key' },
+      jwt: {
+        issuer: 'https://issuer.test',
+        audience: 'shop',
+        jwksUrl: 'https://issuer.test/jwks.json',
+        algorithms: ['RS256'],
+      },
+    },
+    policies: { auth: 'apiKey', rateLimit: { limit: 10, window: '1s' } },
+    endpoints: [
+      { method: 'GET', path: '/default', flow: [] },
+      {
+        method: 'GET',
+        path: '/scoped',
+        policies: { auth: { methods: ['jwt', 'apiKey'], scopes: ['orders:read'] } },
+        flow: [],
+      },
+      { method: 'GET', path: '/open', policies: { auth: false, rateLimit: false }, flow: [] },
+      { method: 'GET', path: '/maybe', policies: { auth: { anonymous: true } }, flow: [] },
+    ],
+  });
+  const document = generateOpenApi(secured);
+
+  test('the document with security schemes is valid OpenAPI 3.1', async () => {
+    const result = await new Validator().validate(JSON.parse(JSON.stringify(document)));
+    assert.deepEqual(result.errors, undefined);
+    assert.equal(result.valid, true);
+  });
+
+  test('info comes from portal.title and portal.version', () => {
+    assert.deepEqual(document.info, { title: 'Secured', version: '3.0.0' });
+  });
+
+  test('API key and JWT bearer schemes are documented from auth settings', () => {
+    assert.deepEqual(document.components.securitySchemes?.apiKey, {
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-shop-key',
+      description: 'An API key of a consumer, in the x-shop-key header.',
+    });
+    assert.equal(document.components.securitySchemes?.bearerJwt?.scheme, 'bearer');
+    assert.equal(document.components.securitySchemes?.bearerJwt?.bearerFormat, 'JWT');
+  });
+
+  test('each endpoint lists the methods of its own auth policy, else the default, with 401/403/429', () => {
+    const byPath = (path: string): Operation => operation(document, path, 'get');
+    assert.deepEqual(byPath('/default').security, [{ apiKey: [] }]);
+    assert.deepEqual(
+      responseCodes(byPath('/default')).filter((c) => c >= '400' && c < '500'),
+      ['401', '429'],
+    );
+    assert.deepEqual(byPath('/scoped').security, [{ bearerJwt: ['orders:read'] }, { apiKey: [] }]);
+    assert.ok(responseCodes(byPath('/scoped')).includes('403'));
+    assert.equal(byPath('/open').security, undefined);
+    assert.deepEqual(
+      responseCodes(byPath('/open')).filter((c) => c >= '400' && c < '500'),
+      [],
+    );
+    // anonymous callers are let through: an empty requirement is one of the alternatives.
+    assert.deepEqual(byPath('/maybe').security, [{ apiKey: [] }, { bearerJwt: [] }, {}]);
+  });
+
+  test('without any auth policy there are no security schemes', () => {
+    assert.equal(generateOpenApi(config).components.securitySchemes, undefined);
+  });
+});
+
 describe('deriveOperationId', () => {
   test('it joins the lower-case method with the path words, naming parameters with By', () => {
     assert.equal(deriveOperationId('GET', '/catalog/items/{id}'), 'getCatalogItemsById');

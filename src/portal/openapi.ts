@@ -20,14 +20,15 @@ export interface OpenApiDocument {
   components: {
     schemas: Record<string, JsonSchema>;
     responses: Record<string, Record<string, unknown>>;
+    securitySchemes?: Record<string, Record<string, unknown>>;
   };
 }
 
 /** Options of generateOpenApi that do not come from the config. */
 export interface OpenApiOptions {
-  /** info.title (default "Chorus API"). */
+  /** info.title (default: portal.title of the config, "Chorus API"). */
   title?: string;
-  /** info.version, the version of the API described (default "1.0.0"). */
+  /** info.version, the version of the API described (default: portal.version of the config, "1.0.0"). */
   version?: string;
   /** The public base URL of the gateway, listed under servers. */
   serverUrl?: string;
@@ -45,6 +46,7 @@ export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions 
   const takenIds = new Set(operationIds);
   const paths: OpenApiDocument['paths'] = {};
   const tagNames: string[] = [];
+  const security = securityOf(config);
 
   config.endpoints.forEach((endpoint, index) => {
     const pathItem = pathItemOf(paths, endpoint.path);
@@ -54,6 +56,8 @@ export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions 
     pathItem[method] = buildOperation(
       endpoint,
       operationIds[index] ?? deriveOperationId(endpoint.method, endpoint.path),
+      security,
+      config.policies,
     );
     for (const tag of endpoint.tags ?? []) if (!tagNames.includes(tag)) tagNames.push(tag);
   });
@@ -73,10 +77,18 @@ export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions 
 
   const document: OpenApiDocument = {
     openapi: '3.1.0',
-    info: { title: options.title ?? 'Chorus API', version: options.version ?? '1.0.0' },
+    info: {
+      title: options.title ?? config.portal?.title ?? 'Chorus API',
+      version: options.version ?? config.portal?.version ?? '1.0.0',
+    },
     paths,
     components: { schemas: { Problem: problemSchema() }, responses: problemResponses() },
   };
+  if (security.used.size > 0) {
+    document.components.securitySchemes = Object.fromEntries(
+      Object.entries(security.schemes).filter(([name]) => security.used.has(name)),
+    );
+  }
   if (options.serverUrl !== undefined) document.servers = [{ url: options.serverUrl }];
   if (tagNames.length > 0) {
     document.tags = tagNames.map((name) =>
@@ -94,7 +106,12 @@ function pathItemOf(paths: OpenApiDocument['paths'], path: string): Record<strin
   return created;
 }
 
-function buildOperation(endpoint: EndpointConfig, operationId: string): Record<string, unknown> {
+function buildOperation(
+  endpoint: EndpointConfig,
+  operationId: string,
+  security: SecurityContext,
+  defaults: ResolvedConfig['policies'],
+): Record<string, unknown> {
   const operation: Record<string, unknown> = { operationId };
   if (endpoint.summary !== undefined) operation.summary = endpoint.summary;
   if (endpoint.description !== undefined) operation.description = endpoint.description;
@@ -109,7 +126,81 @@ function buildOperation(endpoint: EndpointConfig, operationId: string): Record<s
     };
   }
   operation.responses = buildResponses(endpoint);
+  const responses = operation.responses as Record<string, unknown>;
+  const auth = effectivePolicy(endpoint, defaults, 'auth');
+  if (auth !== undefined) {
+    const requirement = normalizeAuth(auth, security);
+    operation.security = requirement.methods.map((method) => {
+      const scheme = method === 'jwt' ? 'bearerJwt' : 'apiKey';
+      security.used.add(scheme);
+      return { [scheme]: method === 'jwt' ? requirement.scopes : [] };
+    });
+    if (requirement.anonymous) (operation.security as unknown[]).push({});
+    responses['401'] = problemRef('Unauthorized');
+    if (requirement.scopes.length > 0 || requirement.claims) responses['403'] = problemRef('Forbidden');
+  }
+  if (effectivePolicy(endpoint, defaults, 'rateLimit') || effectivePolicy(endpoint, defaults, 'quota')) {
+    responses['429'] = problemRef('TooManyRequests');
+  }
+  if (effectivePolicy(endpoint, defaults, 'ipFilter')) responses['403'] ??= problemRef('Forbidden');
   return operation;
+}
+
+/** The security schemes the config can document, and those endpoints use. */
+interface SecurityContext {
+  schemes: Record<string, Record<string, unknown>>;
+  used: Set<string>;
+  jwt: boolean;
+}
+
+function securityOf(config: ResolvedConfig): SecurityContext {
+  const apiKeyHeader = config.auth?.apiKey?.header ?? 'x-api-key';
+  const schemes: SecurityContext['schemes'] = {
+    apiKey: {
+      type: 'apiKey',
+      in: 'header',
+      name: apiKeyHeader,
+      description: `An API key of a consumer, in the ${apiKeyHeader} header.`,
+    },
+  };
+  const jwt = config.auth?.jwt;
+  if (jwt !== undefined) {
+    schemes.bearerJwt =
+      jwt.header.toLowerCase() === 'authorization'
+        ? { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from the issuer.' }
+        : { type: 'apiKey', in: 'header', name: jwt.header, description: 'Bearer <JWT> in this header.' };
+  }
+  return { schemes, used: new Set(), jwt: jwt !== undefined };
+}
+
+type PolicyName = keyof NonNullable<EndpointConfig['policies']>;
+
+/** An endpoint's own policy entry, else the gateway default; `false` turns it off. */
+function effectivePolicy<Name extends PolicyName>(
+  endpoint: EndpointConfig,
+  defaults: ResolvedConfig['policies'] | undefined,
+  name: Name,
+): Exclude<NonNullable<EndpointConfig['policies']>[Name], false> | undefined {
+  const own = endpoint.policies?.[name];
+  const chosen = own !== undefined ? own : defaults?.[name];
+  return chosen === false || chosen === undefined
+    ? undefined
+    : (chosen as Exclude<NonNullable<EndpointConfig['policies']>[Name], false>);
+}
+
+function normalizeAuth(
+  auth: NonNullable<Exclude<NonNullable<EndpointConfig['policies']>['auth'], false>>,
+  security: SecurityContext,
+): { methods: string[]; scopes: string[]; claims: boolean; anonymous: boolean } {
+  const defaults = security.jwt ? ['apiKey', 'jwt'] : ['apiKey'];
+  if (typeof auth === 'string') return { methods: [auth], scopes: [], claims: false, anonymous: false };
+  if (Array.isArray(auth)) return { methods: [...auth], scopes: [], claims: false, anonymous: false };
+  return {
+    methods: [...(auth.methods ?? defaults)],
+    scopes: [...auth.scopes],
+    claims: Object.keys(auth.claims).length > 0,
+    anonymous: auth.anonymous,
+  };
 }
 
 function buildParameters(endpoint: EndpointConfig): Array<Record<string, unknown>> {
@@ -206,6 +297,9 @@ function problemRef(name: keyof typeof PROBLEM_RESPONSES): Record<string, unknow
 /** The shared problem responses, by component name and the status whose catalogue codes they list. */
 const PROBLEM_RESPONSES = {
   BadRequest: { status: 400, description: 'The request does not match the endpoint input.' },
+  Unauthorized: { status: 401, description: 'Credentials are missing or invalid.' },
+  Forbidden: { status: 403, description: 'The caller may not use this endpoint.' },
+  TooManyRequests: { status: 429, description: 'A rate limit or quota is spent; see Retry-After.' },
   PayloadTooLarge: { status: 413, description: 'The request body is over the size limit.' },
   UnsupportedMediaType: { status: 415, description: 'The request body is not application/json.' },
   InternalError: { status: 500, description: 'The gateway failed while answering the request.' },

@@ -7,13 +7,21 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
+import type { Duplex } from 'node:stream';
+import type { Span } from '@opentelemetry/api';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
-import { parseDuration } from '../config/units.ts';
+import { parseDuration, parseSize } from '../config/units.ts';
 import type { EndpointPlan, GatewayPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
-import type { InboundContext, Reply } from '../policies/types.ts';
+import { collectProcessMetrics, metricsRegistry, requestMetrics } from '../observability/metrics.ts';
+import { createTracing, type Tracing } from '../observability/tracing.ts';
+import { type PreflightHandler, preflightOf } from '../policies/cors/cors.ts';
+import type { Consumer, InboundContext, Reply } from '../policies/types.ts';
+import { type AdminGuard, createAdminGuard } from '../portal/admin.ts';
 import { generateOpenApi } from '../portal/openapi.ts';
+import { buildPortal, type Portal } from '../portal/portal.ts';
 import { hasBody, readJsonBody } from './body.ts';
 
 /** A running gateway. */
@@ -32,13 +40,19 @@ export interface StartOptions {
   logger: Logger;
   port?: number;
   host?: string;
+  /** Extra span processors (tests pass an in-memory exporter); tracing is on when any is given. */
+  spanProcessors?: readonly SpanProcessor[];
 }
 
 type Route =
   | { kind: 'endpoint'; endpoint: EndpointPlan }
   | { kind: 'health' }
   | { kind: 'ready' }
-  | { kind: 'openapi'; document: string };
+  | { kind: 'openapi'; document: string }
+  | { kind: 'metrics' }
+  | { kind: 'portal'; portal: Portal; base: string }
+  | { kind: 'traces' }
+  | { kind: 'trace' };
 
 interface RouterStore {
   route: Route;
@@ -48,6 +62,15 @@ interface Routing {
   plan: GatewayPlan;
   router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
   inFlight: number;
+}
+
+/** What every request of a gateway shares, whatever the plan: logger, tracing, admin guard. */
+interface Site {
+  logger: Logger;
+  /** Undefined when no trace is kept nor exported: then no request creates a span. */
+  tracing: Tracing | undefined;
+  /** Undefined when admin.credential is not set: then the admin routes do not exist. */
+  adminGuard: AdminGuard | undefined;
 }
 
 const REQUEST_ID = /^[\w.:@-]{1,128}$/;
@@ -73,7 +96,7 @@ class ClientClosedError extends Error {
   }
 }
 
-function buildRouter(plan: GatewayPlan): Routing['router'] {
+function buildRouter(plan: GatewayPlan, site: Site): Routing['router'] {
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
   const noop = (): void => {};
   for (const endpoint of plan.endpoints) {
@@ -85,10 +108,35 @@ function buildRouter(plan: GatewayPlan): Routing['router'] {
   }
   if (!router.hasRoute('GET', '/healthz')) router.on('GET', '/healthz', noop, { route: { kind: 'health' } });
   if (!router.hasRoute('GET', '/readyz')) router.on('GET', '/readyz', noop, { route: { kind: 'ready' } });
+  // Generated once per plan: the document only changes when the config does.
+  const openApi = generateOpenApi(plan.config);
   if (!router.hasRoute('GET', '/openapi.json')) {
-    // Generated once per plan: the document only changes when the config does.
-    const document = JSON.stringify(generateOpenApi(plan.config));
+    const document = JSON.stringify(openApi);
     router.on('GET', '/openapi.json', noop, { route: { kind: 'openapi', document } });
+  }
+  const { metrics } = plan.config.observability;
+  if (metrics.enabled && !router.hasRoute('GET', metrics.path)) {
+    router.on('GET', metrics.path, noop, { route: { kind: 'metrics' } });
+  }
+  const adminPath = plan.config.admin.path;
+  if (site.adminGuard !== undefined) {
+    if (!router.hasRoute('GET', `${adminPath}/traces`)) {
+      router.on('GET', `${adminPath}/traces`, noop, { route: { kind: 'traces' } });
+    }
+    if (!router.hasRoute('GET', `${adminPath}/traces/:id`)) {
+      router.on('GET', `${adminPath}/traces/:id`, noop, { route: { kind: 'trace' } });
+    }
+  }
+  const portalConfig = plan.config.portal;
+  if (portalConfig.enabled && !router.hasRoute('GET', portalConfig.path)) {
+    const portal = buildPortal(plan, {
+      basePath: portalConfig.path,
+      adminPath: site.adminGuard === undefined ? undefined : adminPath,
+      openApi,
+    });
+    const store = { route: { kind: 'portal', portal, base: portalConfig.path } } satisfies RouterStore;
+    router.on('GET', portalConfig.path, noop, store);
+    router.on('GET', `${portalConfig.path}/*`, noop, store);
   }
   return router;
 }
@@ -96,7 +144,20 @@ function buildRouter(plan: GatewayPlan): Routing['router'] {
 /** Starts serving a compiled plan. */
 export async function startGateway(initialPlan: GatewayPlan, options: StartOptions): Promise<Gateway> {
   const logger = options.logger;
-  let current: Routing = { plan: initialPlan, router: buildRouter(initialPlan), inFlight: 0 };
+  // Tracing and the admin credential are read at start; a reload keeps them (and the kept traces).
+  const site: Site = {
+    logger,
+    tracing: createTracing(
+      initialPlan.config,
+      options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
+    ),
+    adminGuard:
+      initialPlan.config.admin.credential === undefined
+        ? undefined
+        : createAdminGuard(initialPlan.config.admin.credential),
+  };
+  collectProcessMetrics();
+  let current: Routing = { plan: initialPlan, router: buildRouter(initialPlan, site), inFlight: 0 };
   let draining = false;
   const idleWaiters = new Set<() => void>();
   const settled = (routing: Routing): void => {
@@ -104,14 +165,18 @@ export async function startGateway(initialPlan: GatewayPlan, options: StartOptio
     if (routing.inFlight === 0) for (const wake of idleWaiters) wake();
   };
 
-  const server = createServer((req, res) => {
+  const maxHeaderSize = parseSize(initialPlan.config.server.maxHeaderSize) ?? 16 * 1024;
+  const server = createServer({ maxHeaderSize }, (req, res) => {
     const routing = current;
     routing.inFlight++;
-    handleRequest(req, res, routing, draining, logger).finally(() => settled(routing));
+    handleRequest(req, res, routing, draining, site).finally(() => settled(routing));
   });
   const serverConfig = initialPlan.config.server;
   server.keepAliveTimeout = parseDuration(serverConfig.keepAliveTimeout) ?? 5000;
   server.headersTimeout = parseDuration(serverConfig.headersTimeout) ?? 10_000;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
+    answerClientError(error, socket, maxHeaderSize),
+  );
   // Node's whole-request timeout must outlast the longest endpoint deadline.
   server.requestTimeout =
     Math.max(...initialPlan.endpoints.map((e) => e.timeoutMs), initialPlan.requestTimeoutMs) + 5000;
@@ -152,7 +217,7 @@ export async function startGateway(initialPlan: GatewayPlan, options: StartOptio
     url,
     reload(plan) {
       const previous = current;
-      current = { plan, router: buildRouter(plan), inFlight: 0 };
+      current = { plan, router: buildRouter(plan, site), inFlight: 0 };
       void waitIdle(previous, previous.plan.shutdownGraceMs).then(() => previous.plan.close());
     },
     close() {
@@ -166,7 +231,7 @@ export async function startGateway(initialPlan: GatewayPlan, options: StartOptio
           logger.warn({ inFlight: routing.inFlight }, 'shutdown grace period over; closing connections');
         server.closeAllConnections();
         await closed;
-        await routing.plan.close();
+        await Promise.all([routing.plan.close(), site.tracing?.close()]);
       })();
       return closing;
     },
@@ -178,9 +243,11 @@ async function handleRequest(
   res: ServerResponse,
   routing: Routing,
   draining: boolean,
-  logger: Logger,
+  site: Site,
 ): Promise<void> {
+  const logger = site.logger;
   const started = performance.now();
+  requestMetrics.started();
   const incomingId = req.headers['x-request-id'];
   const requestId =
     typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : nextRequestId();
@@ -190,8 +257,31 @@ async function handleRequest(
   const method = req.method ?? 'GET';
   let status = 500;
   let code: string | undefined;
+  // The metrics label: the endpoint's operation id, a built-in route's name, or "unmatched".
+  let endpointLabel = 'unmatched';
+  let span: Span | undefined;
+  const facts: RequestFacts = {
+    requestId,
+    path,
+    params: {},
+    query: {},
+    logger,
+    span: undefined,
+    tracer: undefined,
+    consumer: undefined,
+  };
   try {
     const match = routing.router.find(method as FindMyWay.HTTPMethod, path);
+    // A CORS preflight on a path without an OPTIONS endpoint: the requested method's endpoint answers.
+    const preflight = match ? undefined : findPreflight(routing.router, method, path, req.headers);
+    if (preflight) {
+      discardBody(req);
+      endpointLabel = preflight.endpoint.id;
+      const reply = preflight.answer(req.headers);
+      status = reply.status;
+      sendJson(res, reply.status, undefined, requestId, reply.headers);
+      return;
+    }
     if (!match) {
       const allowed = ROUTER_METHODS.filter((m) => routing.router.find(m, path) !== null);
       if (allowed.length > 0) {
@@ -202,6 +292,25 @@ async function handleRequest(
       throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no endpoint for ${method} ${path}`);
     }
     const { route } = match.store as RouterStore;
+    endpointLabel = route.kind === 'endpoint' ? route.endpoint.id : route.kind;
+    if (
+      route.kind === 'metrics' ||
+      route.kind === 'portal' ||
+      route.kind === 'traces' ||
+      route.kind === 'trace'
+    ) {
+      discardBody(req);
+      status = await serveBuiltIn(
+        req,
+        res,
+        route,
+        match.params as Record<string, string>,
+        path,
+        requestId,
+        site,
+      );
+      return;
+    }
     if (route.kind === 'openapi') {
       discardBody(req);
       status = 200;
@@ -229,13 +338,23 @@ async function handleRequest(
       return;
     }
     if (draining) throw new ChorusError('CHORUS_SHUTTING_DOWN', 'the gateway is shutting down');
-    status = await runEndpoint(req, res, route.endpoint, routing.plan, {
-      requestId,
-      path,
-      params: match.params as Record<string, string>,
-      query: queryStart === -1 ? {} : parseQuery(rawUrl.slice(queryStart + 1)),
-      logger,
-    });
+    facts.params = match.params as Record<string, string>;
+    facts.query = queryStart === -1 ? {} : parseQuery(rawUrl.slice(queryStart + 1));
+    const tracing = site.tracing;
+    if (tracing !== undefined) {
+      span = tracing.startRequestSpan({
+        requestId,
+        method,
+        route: route.endpoint.path,
+        path,
+        endpoint: route.endpoint.id,
+        traceparent: req.headers.traceparent,
+        tracestate: req.headers.tracestate,
+      });
+      facts.span = span;
+      facts.tracer = tracing.tracer;
+    }
+    status = await runEndpoint(req, res, route.endpoint, routing.plan, facts);
   } catch (error) {
     if (error instanceof ClientClosedError) {
       status = 499;
@@ -253,13 +372,26 @@ async function handleRequest(
         sendProblem(res, problem, requestId, draining, extra);
       }
     }
-  }
-  // The access line; its object is not even built when info is off.
-  if (logger.isLevelEnabled('info')) {
-    logger.info(
-      { requestId, method, path, status, ms: Math.round((performance.now() - started) * 100) / 100, code },
-      'request',
-    );
+  } finally {
+    const elapsed = performance.now() - started;
+    requestMetrics.finished(endpointLabel, status, elapsed / 1000);
+    if (span !== undefined) site.tracing!.endRequestSpan(span, status, code);
+    // The access line; its object is not even built when info is off.
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        {
+          requestId,
+          method,
+          path,
+          endpoint: endpointLabel,
+          consumer: facts.consumer?.id,
+          status,
+          ms: Math.round(elapsed * 100) / 100,
+          code,
+        },
+        'request',
+      );
+    }
   }
 }
 
@@ -269,6 +401,10 @@ interface RequestFacts {
   params: Record<string, string>;
   query: Record<string, string | string[] | undefined>;
   logger: Logger;
+  span: Span | undefined;
+  tracer: Tracing['tracer'] | undefined;
+  /** Set once the endpoint has run: who called, for the access line. */
+  consumer: Consumer | undefined;
 }
 
 /** Adapts the request to an InboundContext, runs the endpoint's handler under a deadline, writes the reply. */
@@ -304,15 +440,72 @@ async function runEndpoint(
       return body;
     },
   };
+  // Only with tracing on: the context keeps its plain shape (and no spread) otherwise.
+  if (facts.span !== undefined) Object.assign(ctx, { span: facts.span, tracer: facts.tracer });
   try {
     const reply = await endpoint.handle(ctx);
     if (body === undefined) discardBody(req);
     sendReply(res, reply, facts.requestId);
     return reply.status;
   } finally {
+    // Who called, for the access line (set by an auth policy, even when the request then failed).
+    facts.consumer = ctx.consumer;
     clearTimeout(timer);
     res.off('close', onClose);
   }
+}
+
+/** Answers the built-in routes that are not endpoints: /metrics, the portal, the admin traces. */
+async function serveBuiltIn(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: Extract<Route, { kind: 'metrics' | 'portal' | 'traces' | 'trace' }>,
+  params: Record<string, string>,
+  path: string,
+  requestId: string,
+  site: Site,
+): Promise<number> {
+  if (route.kind === 'metrics') {
+    const text = await metricsRegistry.metrics();
+    res.writeHead(200, {
+      'content-type': metricsRegistry.contentType,
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      'x-request-id': requestId,
+    });
+    res.end(text);
+    return 200;
+  }
+  if (route.kind === 'portal') {
+    const file = await route.portal.file(path.slice(route.base.length));
+    if (file === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no portal page ${path}`);
+    res.writeHead(200, {
+      'content-type': file.type,
+      'content-length': Buffer.byteLength(file.body),
+      'cache-control': file.cache,
+      // Everything the portal loads comes from the gateway itself: no CDN, works offline.
+      'content-security-policy':
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-request-id': requestId,
+    });
+    res.end(file.body);
+    return 200;
+  }
+  if (!site.adminGuard?.(req.headers.authorization)) {
+    throw new ChorusError('CHORUS_UNAUTHORIZED', 'the admin routes need the admin bearer credential', {
+      headers: { 'www-authenticate': 'Bearer realm="chorus-admin"' },
+    });
+  }
+  const ring = site.tracing?.ring;
+  let body: unknown;
+  if (route.kind === 'traces') body = { capacity: ring?.capacity ?? 0, traces: ring?.list() ?? [] };
+  else {
+    body = ring?.get(params.id ?? '');
+    if (body === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no kept trace "${params.id}"`);
+  }
+  sendJson(res, 200, body, requestId, { 'cache-control': 'no-store' });
+  return 200;
 }
 
 function abortOnDeadline(controller: AbortController, timeoutMs: number): void {
@@ -378,9 +571,60 @@ function sendProblem(
 /** Services whose connector says it cannot take calls yet (e.g. a broker still connecting). */
 function unreadyServices(plan: GatewayPlan): string[] {
   const waiting: string[] = [];
-  for (const [name, connector] of plan.connectors)
+  for (const [name, connector] of plan.connectors) {
+    if (!plan.calledServices.has(name)) continue;
     if (connector.ready && !connector.ready()) waiting.push(name);
+  }
   return waiting;
+}
+
+/**
+ * Answers a request node:http could not parse: 431 problem+json for a head over server.maxHeaderSize
+ * (no handler ran: there is no request id but a fresh one), Node's plain 400/408 otherwise.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, maxHeaderSize: number): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    const requestId = nextRequestId();
+    const problem = toProblem(
+      new ChorusError(
+        'CHORUS_HEADERS_TOO_LARGE',
+        `the request head is over the ${maxHeaderSize}-byte limit`,
+        {
+          extras: { limit: maxHeaderSize },
+        },
+      ),
+      requestId,
+    );
+    const payload = JSON.stringify(problem);
+    socket.end(
+      `HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: ${PROBLEM_TYPE}\r\n` +
+        `content-length: ${Buffer.byteLength(payload)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${payload}`,
+    );
+    return;
+  }
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nconnection: close\r\n\r\n`);
+}
+
+/** The CORS preflight answer of the endpoint an OPTIONS request asks about, if it has a CORS policy. */
+function findPreflight(
+  router: Routing['router'],
+  method: string,
+  path: string,
+  headers: IncomingMessage['headers'],
+): { endpoint: EndpointPlan; answer: PreflightHandler } | undefined {
+  const requested = headers['access-control-request-method'];
+  if (method !== 'OPTIONS' || typeof requested !== 'string' || headers.origin === undefined) return undefined;
+  if (!(ROUTER_METHODS as readonly string[]).includes(requested)) return undefined;
+  const { route } = (router.find(requested as FindMyWay.HTTPMethod, path)?.store ??
+    {}) as Partial<RouterStore>;
+  if (route?.kind !== 'endpoint') return undefined;
+  const answer = preflightOf(route.endpoint.handle);
+  return answer ? { endpoint: route.endpoint, answer } : undefined;
 }
 
 function discardBody(req: IncomingMessage): void {

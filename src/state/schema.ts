@@ -1,5 +1,55 @@
 /** Config of the shared state stores (memory by default; Redis when several replicas share state). */
 import { z } from 'zod';
+import { sizeSchema, timeoutSchema } from '../config/schema-parts.ts';
 
-// DRAFT: the owner of the stores replaces it with the real options.
-export const storesSchema = z.strictObject({}).describe('Where rate-limit counters and caches live.');
+/** The Redis server shared by the replicas of a gateway. */
+export const redisStoreSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+      .default('redis://127.0.0.1:6379')
+      .describe('The Redis URL (redis:// or rediss://, with user, password and db if needed).'),
+    keyPrefix: z
+      .string()
+      .max(200)
+      .default('chorus:')
+      .describe('Prefix of every key Chorus writes, so several gateways can share one Redis.'),
+    commandTimeout: timeoutSchema
+      .default('100ms')
+      .describe('How long one Redis command may take before the store counts as down (keep it short).'),
+    connectTimeout: timeoutSchema.default('1s').describe('How long connecting to Redis may take.'),
+  })
+  .describe('A Redis server: counters and caches shared by every replica.');
+
+/** The in-process store, always there. */
+export const memoryStoreSchema = z
+  .strictObject({
+    cacheSize: sizeSchema
+      .default('64mb')
+      .describe('Most bytes the in-memory caches hold together; the least recently used go first.'),
+    maxKeys: z
+      .number()
+      .int()
+      .min(100)
+      .max(10_000_000)
+      .default(100_000)
+      .describe('Most rate-limit and quota keys kept in memory; the least recently used go first.'),
+  })
+  .describe('The in-memory store of one gateway process.');
+
+/** Where rate-limit counters, quotas and caches live. */
+export const storesSchema = z
+  .strictObject({
+    memory: memoryStoreSchema.default(memoryStoreSchema.parse({})),
+    redis: redisStoreSchema.optional().describe('A Redis server; policies use it with `store: redis`.'),
+  })
+  .describe('Where rate-limit counters and caches live.');
+
+export type StoresConfig = z.output<typeof storesSchema>;
+export type RedisStoreConfig = z.output<typeof redisStoreSchema>;
+
+/** The store a policy keeps its state in. */
+export const storeNameSchema = z
+  .enum(['memory', 'redis'])
+  .describe('memory: this process only; redis: shared by every replica (needs stores.redis).');

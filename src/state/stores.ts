@@ -1,12 +1,121 @@
-/** The state stores rate limits and caches use: memory always, Redis when configured. */
+/**
+ * The state stores rate limits, quotas and caches use: memory always, Redis when configured. Built
+ * once per plan (the Redis connection is opened at load), closed with the plan.
+ */
+import type { ConfigPath } from '../config/issues.ts';
+import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
-import type { PolicyFactoryContext } from '../policies/runtime.ts';
+import { parseDuration, parseSize } from '../config/units.ts';
+import type { IssueReporter, PolicyFactoryContext } from '../policies/runtime.ts';
+import { createMemoryStore } from './memory-store.ts';
+import { createRedisStore, type RedisStore } from './redis-store.ts';
+import { memoryStoreSchema } from './schema.ts';
+import type { StateStore } from './store.ts';
 
-// DRAFT: the owner of the stores fills this in (memory and Redis stores).
+export type { LimitDecision, StateStore } from './store.ts';
+
+/** Where a declared cache lives, found by its name (for invalidation). */
+export interface CacheLocation {
+  readonly store: 'memory' | 'redis';
+  /** Where it is declared, for messages. */
+  readonly at: ConfigPath;
+}
+
+/** The stores of a plan. */
 export interface Stores {
+  readonly memory: StateStore;
+  /** The Redis store, when `stores.redis` is configured. */
+  readonly redis: StateStore | undefined;
+  /** The caches the config declares (response caches and step caches), by name. */
+  readonly caches: ReadonlyMap<string, CacheLocation>;
+  /** The plans of the config (`plans:`), for the plan limits every endpoint enforces. */
+  readonly plans: ResolvedConfig['plans'];
+  /** The store a policy named; reports an issue at `at` (and gives memory) when Redis is not configured. */
+  select(kind: 'memory' | 'redis', at: ConfigPath, issue: IssueReporter): StateStore;
   close(): Promise<void>;
 }
 
-export async function createStores(_config: ResolvedConfig, _ctx: PolicyFactoryContext): Promise<Stores> {
-  return { close: async () => {} };
+/** Builds the stores; waits (at most the connect timeout) for Redis when it is configured. */
+export async function createStores(config: ResolvedConfig, ctx: PolicyFactoryContext): Promise<Stores> {
+  const memoryConfig = config.stores?.memory ?? memoryStoreSchema.parse({});
+  const memory = createMemoryStore({
+    cacheBytes: parseSize(memoryConfig.cacheSize) ?? 64 * 1024 * 1024,
+    maxKeys: memoryConfig.maxKeys,
+  });
+  let redis: RedisStore | undefined;
+  const redisConfig = config.stores?.redis;
+  if (redisConfig) {
+    redis = createRedisStore({
+      config: redisConfig,
+      commandTimeoutMs: parseDuration(redisConfig.commandTimeout) ?? 100,
+      connectTimeoutMs: parseDuration(redisConfig.connectTimeout) ?? 1000,
+      logger: ctx.logger,
+    });
+    await redis.ready();
+  }
+  return {
+    memory,
+    redis,
+    caches: declaredCaches(config, ctx.issue),
+    plans: config.plans,
+    select(kind, at, issue) {
+      if (kind === 'memory') return memory;
+      if (redis) return redis;
+      issue(
+        [...at, 'store'],
+        'store: redis needs a Redis server under stores.redis (e.g. stores: { redis: { url: redis://127.0.0.1:6379 } })',
+      );
+      return memory;
+    },
+    close: async () => {
+      await redis?.close();
+    },
+  };
+}
+
+interface NamedCacheConfig {
+  name?: string | undefined;
+  store?: 'memory' | 'redis' | undefined;
+}
+
+/**
+ * The caches the config declares, by name: response caches (default name: the endpoint's id) and
+ * step caches (default name: endpointId.stepId). Two caches may share a name only on one store.
+ */
+function declaredCaches(config: ResolvedConfig, issue: IssueReporter): Map<string, CacheLocation> {
+  const caches = new Map<string, CacheLocation>();
+  const add = (name: string, store: 'memory' | 'redis', at: ConfigPath): void => {
+    const known = caches.get(name);
+    if (known && known.store !== store) {
+      issue(
+        at,
+        `cache "${name}" is also declared on store ${known.store} (at ${known.at.join('.')}); one name, one store`,
+      );
+      return;
+    }
+    if (!known) caches.set(name, { store, at });
+  };
+  const ids = resolveOperationIds(config.endpoints);
+  const defaults = config.policies.cache as NamedCacheConfig | false | undefined;
+  config.endpoints.forEach((endpoint, index) => {
+    const own = endpoint.policies?.cache as NamedCacheConfig | false | undefined;
+    const cache = own !== undefined ? own : defaults;
+    if (cache !== undefined && cache !== false) {
+      const at: ConfigPath =
+        own !== undefined ? ['endpoints', index, 'policies', 'cache'] : ['policies', 'cache'];
+      add(cache.name ?? ids[index]!, cache.store ?? 'memory', at);
+    }
+    endpoint.flow.forEach((step, stepIndex) => {
+      const stepCache = step.cache as NamedCacheConfig | undefined;
+      if (stepCache === undefined) return;
+      add(stepCache.name ?? `${ids[index]}.${step.id}`, stepCache.store ?? 'memory', [
+        'endpoints',
+        index,
+        'flow',
+        stepIndex,
+        'cache',
+      ]);
+    });
+  });
+  return caches;
 }

@@ -15,13 +15,16 @@ import { type AddressInfo, createServer, type Server, type Socket, connect as tc
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 /** The RabbitMQ server the tests use (AMQP_URL overrides). */
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+/** The Redis server the tests use (REDIS_URL overrides). Tests use their own key prefix; never FLUSHALL. */
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-type BrokerName = 'nats' | 'rabbitmq';
+type BrokerName = 'nats' | 'rabbitmq' | 'redis';
 
-const DEFAULT_PORTS: Record<BrokerName, number> = { nats: 4222, rabbitmq: 5672 };
+const DEFAULT_PORTS: Record<BrokerName, number> = { nats: 4222, rabbitmq: 5672, redis: 6379 };
 const HOW_TO_START: Record<BrokerName, string> = {
   nats: 'nats-server -a 127.0.0.1 -p 4222 &  (or run .ci/run, which starts it)',
   rabbitmq: 'rabbitmq-server -detached  (or run .ci/run, which starts it)',
+  redis: 'redis-server --daemonize yes  (or run .ci/run, which starts it)',
 };
 
 /** Host and port of a broker URL (the first one of a list); credentials are ignored. */
@@ -54,7 +57,7 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1_000): Promi
 export async function requireBroker(name: BrokerName, url: string): Promise<string | false> {
   const { host, port } = brokerAddress(name, url);
   if (await isPortOpen(host, port)) return false;
-  const what = name === 'nats' ? 'NATS' : 'RabbitMQ';
+  const what = name === 'nats' ? 'NATS' : name === 'redis' ? 'Redis' : 'RabbitMQ';
   if (process.env.CI === 'true') {
     throw new Error(
       `${what} is not reachable at ${host}:${port} and CI=true, so its tests cannot be skipped — start it with: ${HOW_TO_START[name]}`,
@@ -200,5 +203,89 @@ export async function startCuttableProxy(host: string, port: number): Promise<Cu
       server = next;
     },
     close: cut,
+  };
+}
+
+/** Where the redis-server binary is, or undefined. */
+export async function findRedisServer(): Promise<string | undefined> {
+  const candidates = [
+    process.env.REDIS_SERVER_BIN,
+    '/usr/bin/redis-server',
+    '/usr/local/bin/redis-server',
+    '/usr/sbin/redis-server',
+  ];
+  for (const candidate of candidates) {
+    if (candidate === undefined) continue;
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not there; try the next
+    }
+  }
+  return undefined;
+}
+
+/** The `skip` option for a suite that starts its own redis-server (same CI rule as requireBroker). */
+export async function requireRedisServerBinary(): Promise<string | false> {
+  if ((await findRedisServer()) !== undefined) return false;
+  const message = 'no redis-server binary (set REDIS_SERVER_BIN, or install the redis-server package)';
+  if (process.env.CI === 'true') throw new Error(`${message} and CI=true, so its tests cannot be skipped`);
+  console.warn(`SKIP private redis-server tests: ${message}`);
+  return message;
+}
+
+/** A redis-server of the test's own (no persistence), on a spare port, that the test may stop and start again. */
+export interface PrivateRedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** Starts the server (again) on the same port and waits until it accepts connections. */
+  start(): Promise<void>;
+  /** Kills the server and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung Redis. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
+}
+
+/** Creates (without starting) a private redis-server on a spare port. Never the machine's shared Redis. */
+export async function privateRedisServer(): Promise<PrivateRedisServer> {
+  const binary = await findRedisServer();
+  if (binary === undefined) throw new Error('no redis-server binary');
+  const port = await sparePort();
+  let child: ChildProcess | undefined;
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async start() {
+      await stop();
+      child = spawn(
+        binary,
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        { stdio: 'ignore' },
+      );
+      const until = Date.now() + 10_000;
+      while (!(await isPortOpen('127.0.0.1', port, 200))) {
+        if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+        if (Date.now() > until) throw new Error(`redis-server did not listen on ${port}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    stop,
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
   };
 }

@@ -1,97 +1,157 @@
 /**
- * The MediaCo demo providers, each a small real HTTP server: lookup (REST/JSON), us-movies
- * (REST/JSON with its own field names, paging and a bearer token) and ratings (REST/JSON for now;
- * the broker transport replaces it when issue "message-broker transports" lands).
+ * The MediaCo demo providers, each a small real server speaking its own protocol:
+ *
+ * - lookup — REST/JSON: where an item lives, reverse lookup, related items;
+ * - us-movies — REST/JSON with its own field names, paging and a bearer token;
+ * - nordic-music — SOAP 1.1 described by nordic-music.wsdl;
+ * - anime-tv — GraphQL;
+ * - uk-archive — plain XML over HTTP;
+ * - ratings — NATS request/reply when a NATS server is reachable, else HTTP.
+ *
+ * Every one listens on 127.0.0.1, on an ephemeral port unless told otherwise, and gatewayEnv()
+ * gives the variables the gateway config reads to find them.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { FILMS, LOCATIONS, ratingOf } from './data.ts';
+import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect } from 'node:net';
+import { animeTvHandler } from './anime-tv.ts';
+import { listen, type RunningServer } from './http.ts';
+import { lookupHandler } from './lookup.ts';
+import { nordicMusicHandler } from './nordic-music.ts';
+import { type NatsResponder, RatingStore, ratingsHttpHandler, startNatsResponder } from './ratings.ts';
+import { ukArchiveHandler } from './uk-archive.ts';
+import { US_MOVIES_TOKEN, usMoviesHandler } from './us-movies.ts';
 
-/** The token us-movies expects (the gateway config sends it from US_MOVIES_TOKEN). */
-export const US_MOVIES_TOKEN = 'demo-us-movies-token';
+export { US_MOVIES_TOKEN };
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
+/** The HTTP-speaking providers, by the name the gateway config gives them. */
+export type ProviderName = 'lookup' | 'us-movies' | 'nordic-music' | 'anime-tv' | 'uk-archive' | 'ratings';
+
+/** How the demo ratings service is reached. */
+export type RatingsTransport = 'nats' | 'http';
+
+export interface DemoBackendOptions {
+  /** Fixed ports by provider (default: any free port). */
+  ports?: Partial<Record<ProviderName, number>>;
+  /**
+   * The NATS server for ratings; `false` forces the HTTP responder. Default: NATS_URL or
+   * nats://127.0.0.1:4222, used when it accepts a connection within half a second.
+   */
+  nats?: string | false;
 }
 
-type Handler = (req: IncomingMessage, url: URL, res: ServerResponse) => void;
-
-async function listen(handler: Handler, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    handler(req, url, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return server;
-}
-
-const lookup: Handler = (_req, url, res) => {
-  const match = /^\/locate\/([\w-]+)$/.exec(url.pathname);
-  const location = match ? LOCATIONS[match[1]!] : undefined;
-  if (!location) return send(res, 404, { error: 'unknown item' });
-  send(res, 200, { id: match![1], ...location });
-};
-
-const usMovies: Handler = (req, url, res) => {
-  if (req.headers.authorization !== `Bearer ${US_MOVIES_TOKEN}`)
-    return send(res, 401, { error: 'bad token' });
-  const film = /^\/v2\/films\/([\w-]+)$/.exec(url.pathname);
-  if (film) {
-    const found = FILMS.find((f) => f.film_id === film[1]);
-    return found ? send(res, 200, { data: found }) : send(res, 404, { error: 'no such film' });
-  }
-  if (url.pathname === '/v2/films') {
-    const q = (url.searchParams.get('title_contains') ?? '').toLowerCase();
-    const pageSize = Math.min(Number(url.searchParams.get('page_size') ?? 10) || 10, 50);
-    const page = Math.max(Number(url.searchParams.get('page') ?? 1) || 1, 1);
-    const hits = FILMS.filter((f) => f.film_title.toLowerCase().includes(q));
-    return send(res, 200, {
-      data: hits.slice((page - 1) * pageSize, page * pageSize),
-      paging: { page, page_size: pageSize, total: hits.length },
-    });
-  }
-  send(res, 404, { error: 'not found' });
-};
-
-const ratings: Handler = (_req, url, res) => {
-  const match = /^\/ratings\/([\w-]+)$/.exec(url.pathname);
-  if (!match) return send(res, 404, { error: 'not found' });
-  send(res, 200, { id: match[1], ...ratingOf(match[1]!) });
-};
-
-/** The running demo providers and their base URLs. */
+/** The running demo providers. */
 export interface DemoBackends {
-  urls: { lookup: string; usMovies: string; ratings: string };
+  /** Base URLs (nordic-music: the SOAP endpoint; anime-tv: the GraphQL endpoint). */
+  urls: Record<ProviderName, string>;
+  ratingsTransport: RatingsTransport;
+  /** The NATS server ratings answers on (when ratingsTransport is nats). */
+  natsUrl: string | undefined;
+  /** The subject prefix ratings answers on; unique per run, so several demos can share a server. */
+  ratingsSubjectPrefix: string;
+  /** The variables the gateway config (gateway.yaml) reads to find the providers. */
+  gatewayEnv(): Record<string, string>;
+  /** Stops one provider (to show what the gateway does when it is down). */
+  stop(name: ProviderName): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts every demo provider on 127.0.0.1 (port 0: any free port). */
-export async function startDemoBackends(
-  ports: { lookup?: number; usMovies?: number; ratings?: number } = {},
-): Promise<DemoBackends> {
-  const servers = await Promise.all([
-    listen(lookup, ports.lookup ?? 0),
-    listen(usMovies, ports.usMovies ?? 0),
-    listen(ratings, ports.ratings ?? 0),
-  ]);
-  const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/** Whether something accepts TCP connections at the NATS URL's host and port. */
+export function natsReachable(url: string, timeoutMs = 500): Promise<boolean> {
+  const first = url.split(',')[0]!.trim();
+  const parsed = new URL(first.includes('://') ? first : `nats://${first}`);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = parsed.port === '' ? 4222 : Number(parsed.port);
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Starts every demo provider on 127.0.0.1. */
+export async function startDemoBackends(options: DemoBackendOptions = {}): Promise<DemoBackends> {
+  const ports = options.ports ?? {};
+  const store = new RatingStore();
+  const candidate =
+    options.nats === false ? undefined : (options.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222');
+  let natsUrl = candidate !== undefined && (await natsReachable(candidate)) ? candidate : undefined;
+  const ratingsSubjectPrefix = `mediaco.ratings.${randomBytes(4).toString('hex')}`;
+
+  const servers = new Map<ProviderName, RunningServer>();
+  let responder: NatsResponder | undefined;
+  const close = async (): Promise<void> => {
+    await Promise.all([...servers.values()].map((server) => server.close()));
+    servers.clear();
+    await responder?.close();
+    responder = undefined;
+  };
+  try {
+    const started = await Promise.all([
+      listen(lookupHandler, ports.lookup),
+      listen(usMoviesHandler, ports['us-movies']),
+      listen(nordicMusicHandler, ports['nordic-music']),
+      listen(animeTvHandler, ports['anime-tv']),
+      listen(ukArchiveHandler, ports['uk-archive']),
+      listen(ratingsHttpHandler(store), ports.ratings),
+    ]);
+    const names: ProviderName[] = [
+      'lookup',
+      'us-movies',
+      'nordic-music',
+      'anime-tv',
+      'uk-archive',
+      'ratings',
+    ];
+    for (const [i, name] of names.entries()) servers.set(name, started[i]!);
+    if (natsUrl !== undefined) {
+      // Something answers on the port but may not be a NATS server: then HTTP it is.
+      responder = await startNatsResponder(natsUrl, ratingsSubjectPrefix, store).catch(() => undefined);
+      if (responder === undefined) natsUrl = undefined;
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const base = (name: ProviderName): string => servers.get(name)!.url;
+  const urls: Record<ProviderName, string> = {
+    lookup: base('lookup'),
+    'us-movies': base('us-movies'),
+    'nordic-music': `${base('nordic-music')}/soap/catalog`,
+    'anime-tv': `${base('anime-tv')}/graphql`,
+    'uk-archive': base('uk-archive'),
+    ratings: base('ratings'),
+  };
+  const ratingsTransport: RatingsTransport = natsUrl === undefined ? 'http' : 'nats';
   return {
-    urls: { lookup: url(servers[0]), usMovies: url(servers[1]), ratings: url(servers[2]) },
-    close: async () => {
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.closeAllConnections();
-              server.close(() => resolve());
-            }),
-        ),
-      );
+    urls,
+    ratingsTransport,
+    natsUrl,
+    ratingsSubjectPrefix,
+    gatewayEnv: () => ({
+      LOOKUP_URL: urls.lookup,
+      US_MOVIES_URL: urls['us-movies'],
+      US_MOVIES_TOKEN,
+      NORDIC_MUSIC_URL: urls['nordic-music'],
+      ANIME_TV_URL: urls['anime-tv'],
+      UK_ARCHIVE_URL: urls['uk-archive'],
+      RATINGS_URL: urls.ratings,
+      RATINGS_TRANSPORT: ratingsTransport,
+      RATINGS_SUBJECT_PREFIX: ratingsSubjectPrefix,
+      ...(natsUrl === undefined ? {} : { NATS_URL: natsUrl }),
+    }),
+    stop: async (name) => {
+      if (name === 'ratings') {
+        await responder?.close();
+        responder = undefined;
+      }
+      await servers.get(name)?.close();
+      servers.delete(name);
     },
+    close,
   };
 }

@@ -128,6 +128,7 @@ export async function createGraphqlConnector(
   };
   if (config.timeout !== undefined) transportConfig.timeout = config.timeout;
   if (config.headers !== undefined) transportConfig.headers = config.headers;
+  if (config.tls !== undefined) transportConfig.tls = config.tls;
   const transport = await createHttpConnector(transportConfig, ctx);
   if ('issues' in transport) {
     // The transport's own problems are the service's: its url path and shared keys.

@@ -599,8 +599,9 @@ describe('http connector loading', () => {
         requiredParams: ['shop', 'id'],
         method: 'GET',
         path: '/shops/{shop}/items/{id}',
+        idempotent: true,
       },
-      { name: 'list', requiredParams: [], method: 'POST', path: '/items' },
+      { name: 'list', requiredParams: [], method: 'POST', path: '/items', idempotent: false },
     ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The `http` connector: calls the named operations of a REST/JSON backend through one pooled
- * keep-alive undici client per service. Everything the config decides (base path, path
- * templates, static headers and query, limits) is computed once in createHttpConnector, so a
- * call only fills in its own data. undici's `pool.request` is used rather than `fetch`: it is
+ * keep-alive undici client per origin; with several `urls`, a balancer picks the origin of each
+ * call (and of each retry attempt) and ejects failing hosts. Everything the config decides (base
+ * path, path templates, static headers and query, limits) is computed once in
+ * createHttpConnector, so a call only fills in its own data. undici's `pool.request` is used rather than `fetch`: it is
  * about three times faster and gives a plain Node stream whose size can be capped while reading.
  */
 import type { Logger } from 'pino';
@@ -10,6 +11,14 @@ import { Pool } from 'undici';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import {
+  Balancer,
+  balancerOptions,
+  type HostStatus,
+  hostFailure,
+} from '../../policies/load-balancing/balancer.ts';
+import { readClientTls, type TlsConnectOptions } from '../../policies/load-balancing/client-tls.ts';
+import { startHealthChecks } from '../../policies/load-balancing/health-check.ts';
 import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
 import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
 import type {
@@ -35,6 +44,8 @@ import {
 import type { HttpOperationConfig, HttpServiceConfig } from './schema.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Methods that may be repeated safely (RFC 9110 §9.2.2), so retried by default. */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 /** How long close() lets in-flight calls finish before it destroys the pool's sockets. */
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -82,17 +93,41 @@ export async function createHttpConnector(
   const issues: ConnectorIssue[] = [];
   const service = ctx.service;
 
-  let base: URL | undefined;
-  try {
-    base = new URL(config.url);
-    if (base.username !== '' || base.password !== '') {
-      issues.push({
-        path: ['url'],
-        message: 'credentials in the url are not sent; put them in headers (e.g. authorization)',
-      });
+  // One or several base URLs; they must share their path, which operations' paths extend.
+  const bases: URL[] = [];
+  const urlList = config.urls ?? (config.url === undefined ? [] : [config.url]);
+  const urlAt = (index: number): (string | number)[] => (config.urls ? ['urls', index] : ['url']);
+  if (config.url !== undefined && config.urls !== undefined) {
+    issues.push({ path: ['urls'], message: 'give url or urls, not both' });
+  } else if (urlList.length === 0) {
+    issues.push({ path: ['url'], message: 'give the service url (or urls, to balance over several)' });
+  }
+  for (const [index, text] of urlList.entries()) {
+    try {
+      const url = new URL(text);
+      if (url.username !== '' || url.password !== '') {
+        issues.push({
+          path: urlAt(index),
+          message: 'credentials in the url are not sent; put them in auth or headers',
+        });
+      } else if (
+        bases.length > 0 &&
+        url.pathname.replace(/\/+$/, '') !== bases[0]!.pathname.replace(/\/+$/, '')
+      ) {
+        issues.push({ path: urlAt(index), message: 'every url of a service must have the same path' });
+      } else if (bases.some((other) => other.origin === url.origin)) {
+        issues.push({ path: urlAt(index), message: `${url.origin} is listed twice` });
+      } else bases.push(url);
+    } catch {
+      issues.push({ path: urlAt(index), message: `"${text}" is not a valid URL` });
     }
-  } catch {
-    issues.push({ path: ['url'], message: `"${config.url}" is not a valid URL` });
+  }
+  const base = bases[0];
+  let tls: TlsConnectOptions | undefined;
+  if (config.tls !== undefined) {
+    const read = readClientTls(config.tls, ctx.baseDir);
+    if ('issues' in read) issues.push(...read.issues);
+    else tls = read.options;
   }
 
   const timeoutMs = parseDuration(config.timeout ?? DEFAULT_TIMEOUT_MS);
@@ -143,6 +178,7 @@ export async function createHttpConnector(
       requiredParams: Object.freeze([...new Set(template.params)]),
       method: operation.method,
       path: operation.path,
+      idempotent: operation.idempotent ?? IDEMPOTENT_METHODS.has(operation.method),
     };
     if (operation.summary !== undefined) description.summary = operation.summary;
     descriptions.push(Object.freeze(description));
@@ -158,22 +194,34 @@ export async function createHttpConnector(
     return { issues };
   }
 
-  let pool: Pool;
-  try {
-    pool = new Pool(base.origin, {
-      connections: config.connections,
-      keepAliveTimeout: keepAliveMs,
-      // Caps the idle time a backend's Keep-Alive hint may ask for, so the config value is the ceiling.
-      keepAliveMaxTimeout: keepAliveMs,
-    });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { issues: [{ path: ['url'], message: `cannot create a client for ${base.origin}: ${reason}` }] };
+  const hosts: { origin: string; client: Pool }[] = [];
+  for (const [index, url] of bases.entries()) {
+    try {
+      const options: Pool.Options = {
+        connections: config.connections,
+        keepAliveTimeout: keepAliveMs,
+        // Caps the idle time a backend's Keep-Alive hint may ask for, so the config value is the ceiling.
+        keepAliveMaxTimeout: keepAliveMs,
+      };
+      if (tls !== undefined) options.connect = { ...tls };
+      hosts.push({ origin: url.origin, client: new Pool(url.origin, options) });
+    } catch (error) {
+      for (const host of hosts) void host.client.destroy();
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        issues: [{ path: urlAt(index), message: `cannot create a client for ${url.origin}: ${reason}` }],
+      };
+    }
   }
+  const balancer = new Balancer(hosts, balancerOptions(config.loadBalancing));
+  const healthCheck = config.loadBalancing?.healthCheck;
+  const stopHealthChecks =
+    healthCheck === undefined ? undefined : startHealthChecks(balancer.hosts, basePath, healthCheck);
 
   return new HttpConnector({
     service,
-    pool,
+    balancer,
+    stopHealthChecks,
     operations,
     descriptions: Object.freeze(descriptions),
     maxResponseBytes,
@@ -183,7 +231,8 @@ export async function createHttpConnector(
 
 interface HttpConnectorParts {
   service: string;
-  pool: Pool;
+  balancer: Balancer<Pool>;
+  stopHealthChecks: (() => void) | undefined;
   operations: ReadonlyMap<string, CompiledOperation>;
   descriptions: readonly OperationDescription[];
   maxResponseBytes: number;
@@ -194,7 +243,8 @@ interface HttpConnectorParts {
 class HttpConnector implements Connector {
   readonly kind = 'http';
   readonly service: string;
-  readonly #pool: Pool;
+  readonly #balancer: Balancer<Pool>;
+  readonly #stopHealthChecks: (() => void) | undefined;
   readonly #operations: ReadonlyMap<string, CompiledOperation>;
   readonly #descriptions: readonly OperationDescription[];
   readonly #maxResponseBytes: number;
@@ -203,7 +253,8 @@ class HttpConnector implements Connector {
 
   constructor(parts: HttpConnectorParts) {
     this.service = parts.service;
-    this.#pool = parts.pool;
+    this.#balancer = parts.balancer;
+    this.#stopHealthChecks = parts.stopHealthChecks;
     this.#operations = parts.operations;
     this.#descriptions = parts.descriptions;
     this.#maxResponseBytes = parts.maxResponseBytes;
@@ -233,8 +284,11 @@ class HttpConnector implements Connector {
     if (limitMs <= 0) throw timeoutError(op.extras, limitMs, deadlineBound, undefined);
 
     const inflight = new InflightCall(signal, limitMs);
+    // Each call (so each retry attempt) picks its host; the outcome feeds outlier ejection.
+    const host = this.#balancer.pick();
+    let failure: boolean | undefined = false;
     try {
-      const response = await this.#pool.request({
+      const response = await host.client.request({
         path,
         method: op.method,
         headers,
@@ -253,12 +307,12 @@ class HttpConnector implements Connector {
       if (raw === null) throw tooLarge(op.extras, this.#maxResponseBytes);
       return decodeResponse(op, response.statusCode, response.headers, raw, call.raw === true);
     } catch (error) {
-      if (error instanceof ChorusError) throw error;
-      if (inflight.state === TIMED_OUT) throw timeoutError(op.extras, limitMs, deadlineBound, error);
-      if (inflight.state === CANCELLED) throw cancellation(op.extras, signal);
-      throw transportError(op.extras, error);
+      const chorusError = asCallError(error, inflight, op.extras, limitMs, deadlineBound, signal);
+      failure = hostFailure(chorusError, signal);
+      throw chorusError;
     } finally {
       inflight.release();
+      this.#balancer.release(host, failure);
     }
   }
 
@@ -266,10 +320,33 @@ class HttpConnector implements Connector {
     return this.#descriptions;
   }
 
+  /** The hosts and their state, for status pages. */
+  hosts(): HostStatus[] {
+    return this.#balancer.status();
+  }
+
   close(): Promise<void> {
-    this.#closing ??= closePool(this.#pool, this.service, this.#logger, 'http');
+    this.#stopHealthChecks?.();
+    this.#closing ??= Promise.all(
+      this.#balancer.hosts.map((host) => closePool(host.client, this.service, this.#logger, 'http')),
+    ).then(() => undefined);
     return this.#closing;
   }
+}
+
+/** The error of a failed call, as the catalogue names it. */
+function asCallError(
+  error: unknown,
+  inflight: InflightCall,
+  extras: OperationExtras,
+  limitMs: number,
+  deadlineBound: boolean,
+  signal: AbortSignal,
+): unknown {
+  if (error instanceof ChorusError) return error;
+  if (inflight.state === TIMED_OUT) return timeoutError(extras, limitMs, deadlineBound, error);
+  if (inflight.state === CANCELLED) return cancellation(extras, signal);
+  return transportError(extras, error);
 }
 
 function ignoreError(): void {}

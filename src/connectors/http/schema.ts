@@ -6,6 +6,7 @@ import {
   sizeSchema,
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
+import { upstreamPolicyFields, urlServiceFields } from '../../policies/upstream-schema.ts';
 
 /** One operation of an HTTP service. */
 export const httpOperationSchema = z
@@ -30,6 +31,12 @@ export const httpOperationSchema = z
       .enum(['auto', 'json', 'text'])
       .default('auto')
       .describe('How the body is decoded: auto follows the content type.'),
+    idempotent: z
+      .boolean()
+      .optional()
+      .describe(
+        'Whether a call may be repeated safely (retries); default: true for GET, HEAD, PUT, DELETE and OPTIONS, false for POST and PATCH.',
+      ),
   })
   .describe('An operation of an HTTP service.');
 
@@ -40,7 +47,8 @@ export const httpServiceSchema = z
     url: z
       .string()
       .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an http:// or https:// base URL without query')
-      .describe('Base URL of the service; operation paths are appended to it.'),
+      .optional()
+      .describe('Base URL of the service; operation paths are appended to it. Give url or urls.'),
     description: z.string().optional().describe('What the service is, for the portal.'),
     timeout: durationSchema
       .optional()
@@ -61,6 +69,8 @@ export const httpServiceSchema = z
         httpOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
+    ...upstreamPolicyFields,
+    ...urlServiceFields,
   })
   .describe('An HTTP/JSON service.');
 

@@ -1,6 +1,7 @@
 /** The config of a `nats` service: subjects on a NATS server, called by request/reply or published to. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
+import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 
 /** One operation of a NATS service: a subject and how it is used. */
 export const natsOperationSchema = z
@@ -57,6 +58,7 @@ export const natsServiceSchema = z
         natsOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
+    ...upstreamPolicyFields,
   })
   .describe('A service reached over NATS.');
 

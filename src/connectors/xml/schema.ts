@@ -6,6 +6,7 @@ import {
   sizeSchema,
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
+import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 
 const pathsSchema = z.array(z.string().min(1));
 
@@ -82,6 +83,7 @@ export const xmlServiceSchema = z
         xmlOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
+    ...upstreamPolicyFields,
   })
   .describe('A plain XML service over HTTP.');
 

@@ -1,15 +1,199 @@
-/** The consumers of the API, indexed once at load. */
+/**
+ * The consumers of the API and how they prove who they are, built once at load: the API-key
+ * index (digests only), the consumers by JWT subject, the plans' scopes, and the JWT verifier.
+ * Consumers may be listed in the config or in a file it names (`consumers: {file: …}`); problems
+ * in that file are reported at its own file:line:col.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { type ConfigPath, formatPath } from '../../config/issues.ts';
 import type { ResolvedConfig } from '../../config/schema.ts';
+import {
+  type ApiKeyIndex,
+  type ApiKeySource,
+  createApiKeyIndex,
+  hashApiKey,
+  parseKeyHash,
+} from '../auth/api-key.ts';
+import { createJwtVerifier, type JwtVerifier, type SubjectDirectory } from '../auth/jwt.ts';
 import type { PolicyFactoryContext } from '../runtime.ts';
+import type { Consumer } from '../types.ts';
+import { type ConsumerConfig, consumerSchema } from './schema.ts';
 
-// DRAFT: the owner of consumers fills this in (key index, plans, JWT subject mapping).
-export interface ConsumerRegistry {
+/** A declared consumer, with its plan's scopes folded into its own. */
+export interface ConsumerEntry {
+  readonly id: string;
+  readonly plan: string | undefined;
+  readonly scopes: readonly string[];
+}
+
+/** Who calls, indexed at load. */
+export interface ConsumerRegistry extends SubjectDirectory {
+  /** Declared consumers by id. */
+  readonly consumers: ReadonlyMap<string, ConsumerEntry>;
+  /** The API keys of every consumer. */
+  readonly apiKeys: ApiKeyIndex;
+  /** Where API keys are read (auth.apiKey). */
+  readonly apiKeySource: ApiKeySource;
+  /** The JWT verifier, when auth.jwt is set (and loaded). */
+  readonly jwt: JwtVerifier | undefined;
+  /** Lower-case name of the header carrying `Bearer <token>`. */
+  readonly jwtHeader: string;
+  /** Whether auth.jwt is configured (even if it failed to load). */
+  readonly jwtConfigured: boolean;
+  /** The realm named in WWW-Authenticate. */
+  readonly realm: string;
   close(): Promise<void>;
 }
 
+/** Builds the registry; problems go to ctx.issue. */
 export async function createConsumerRegistry(
-  _config: ResolvedConfig,
-  _ctx: PolicyFactoryContext,
+  config: ResolvedConfig,
+  ctx: PolicyFactoryContext,
 ): Promise<ConsumerRegistry> {
-  return { close: async () => {} };
+  const declared = await readConsumers(config.consumers, ctx);
+  const plans = new Map<string, readonly string[]>();
+  for (const [name, plan] of Object.entries(config.plans)) {
+    const scopes = (plan as { scopes?: unknown }).scopes;
+    plans.set(name, Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : []);
+  }
+
+  const consumers = new Map<string, ConsumerEntry>();
+  const bySubject = new Map<string, ConsumerEntry>();
+  const keyEntries: { digest: Buffer; consumer: Consumer }[] = [];
+  const digests = new Map<string, string>();
+  const keyIds = new Set<string>();
+  for (const { consumer: item, report } of declared) {
+    if (consumers.has(item.id)) {
+      report(['id'], `duplicate consumer id "${item.id}"`);
+      continue;
+    }
+    if (item.plan !== undefined && !plans.has(item.plan)) {
+      report(['plan'], `no plan "${item.plan}" in plans${suggestion([...plans.keys()])}`);
+    }
+    const scopes = Object.freeze([...new Set([...item.scopes, ...(plans.get(item.plan ?? '') ?? [])])]);
+    const entry: ConsumerEntry = Object.freeze({ id: item.id, plan: item.plan, scopes });
+    consumers.set(item.id, entry);
+    for (const subject of [item.id, ...item.subjects]) {
+      const other = bySubject.get(subject);
+      if (other && other !== entry) {
+        report(['subjects'], `subject "${subject}" is also consumer "${other.id}"`);
+      } else bySubject.set(subject, entry);
+    }
+    item.keys.forEach((key, index) => {
+      const keyAt: ConfigPath = ['keys', index];
+      const keyId = (typeof key === 'object' ? key.id : undefined) ?? `${item.id}.key${index + 1}`;
+      if (keyIds.has(keyId)) report(keyAt, `duplicate key id "${keyId}"`);
+      keyIds.add(keyId);
+      const digest =
+        typeof key === 'string'
+          ? parseKeyHash(key)
+          : key.hash !== undefined
+            ? parseKeyHash(key.hash)
+            : hashApiKey(key.key!);
+      const hex = digest.toString('hex');
+      const owner = digests.get(hex);
+      if (owner !== undefined) {
+        // Never print the key or its digest: only who else holds it.
+        report(keyAt, `this key is also a key of consumer "${owner}"`);
+        return;
+      }
+      digests.set(hex, item.id);
+      const consumer: Consumer = Object.freeze({
+        id: item.id,
+        plan: item.plan,
+        scopes,
+        via: 'apiKey',
+        keyId,
+      });
+      keyEntries.push({ digest, consumer });
+    });
+  }
+
+  const settings = config.auth;
+  const directory: SubjectDirectory = {
+    bySubject: (subject) => bySubject.get(subject),
+    planScopes: (plan) => plans.get(plan),
+  };
+  const jwt = settings?.jwt
+    ? await createJwtVerifier(settings.jwt, directory, ctx, ['auth', 'jwt'])
+    : undefined;
+  return {
+    ...directory,
+    consumers,
+    apiKeys: createApiKeyIndex(keyEntries),
+    apiKeySource: {
+      header: (settings?.apiKey.header ?? 'x-api-key').toLowerCase(),
+      query: settings?.apiKey.query,
+    },
+    jwt,
+    jwtHeader: (settings?.jwt?.header ?? 'authorization').toLowerCase(),
+    jwtConfigured: settings?.jwt !== undefined,
+    realm: settings?.realm ?? 'chorus',
+    close: async () => {},
+  };
+}
+
+interface PlacedConsumer {
+  consumer: ConsumerConfig;
+  /** Reports a problem at a place inside this consumer's entry. */
+  report(at: ConfigPath, message: string): void;
+}
+
+/** The consumers of the config, read from the named file when there is one. */
+async function readConsumers(
+  consumers: ResolvedConfig['consumers'],
+  ctx: PolicyFactoryContext,
+): Promise<PlacedConsumer[]> {
+  if (Array.isArray(consumers)) {
+    return consumers.map((consumer, index) => ({
+      consumer,
+      report: (at, message) => ctx.issue(['consumers', index, ...at], message),
+    }));
+  }
+  const at: ConfigPath = ['consumers', 'file'];
+  const file = path.resolve(ctx.baseDir, consumers.file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    ctx.issue(at, `cannot read the consumers file: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    return [];
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number | undefined): string => {
+    if (offset === undefined) return consumers.file;
+    const { line, col } = lines.linePos(offset);
+    return `${consumers.file}:${line}:${col}`;
+  };
+  const syntax = doc.errors[0];
+  if (syntax) {
+    ctx.issue(at, `${where(syntax.pos[0])} ${syntax.message.split('\n')[0]}`);
+    return [];
+  }
+  const reportAt = (inFile: readonly (string | number)[], message: string): void => {
+    // The deepest node that exists: a missing key is reported at its parent.
+    let node: { range?: [number, number] } | undefined;
+    for (let depth = inFile.length; depth >= 0 && node?.range === undefined; depth--) {
+      node = doc.getIn(inFile.slice(0, depth), true) as { range?: [number, number] } | undefined;
+    }
+    const named = inFile.length > 0 ? `${formatPath(inFile)}: ` : '';
+    ctx.issue(at, `${where(node?.range?.[0] ?? 0)} ${named}${message}`);
+  };
+  const parsed = z.array(consumerSchema).safeParse(doc.toJS());
+  if (!parsed.success) {
+    for (const problem of parsed.error.issues) reportAt(problem.path as (string | number)[], problem.message);
+    return [];
+  }
+  return parsed.data.map((consumer, index) => ({
+    consumer,
+    report: (inEntry, message) => reportAt([index, ...inEntry], message),
+  }));
+}
+
+function suggestion(known: string[]): string {
+  return known.length === 0 ? ' (no plans are declared)' : ` (known: ${known.join(', ')})`;
 }

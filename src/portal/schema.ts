@@ -1,0 +1,38 @@
+/** Config of the developer portal and of the admin routes (request traces). */
+import { z } from 'zod';
+
+const routePath = z
+  .string()
+  .regex(/^\/[A-Za-z0-9\-._~/]*$/, 'expected a path such as /portal')
+  .refine((value) => value.length > 1 && !value.endsWith('/'), 'expected a path such as /portal');
+
+/** The developer portal. */
+export const portalSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Whether the portal is served.'),
+    path: routePath.default('/portal').describe('Where the portal is served.'),
+    title: z
+      .string()
+      .min(1)
+      .default('Chorus API')
+      .describe('Title of the portal and info.title of the OpenAPI document.'),
+    version: z.string().min(1).default('1.0.0').describe('info.version of the OpenAPI document.'),
+  })
+  .describe('The developer portal: API reference with try-it, flow diagrams, request traces.');
+
+/** The admin routes: request traces. */
+export const adminSchema = z
+  .strictObject({
+    credential: z
+      .string()
+      .min(16, 'an admin credential has at least 16 characters')
+      .optional()
+      .describe(
+        'The bearer token the admin routes ask for, e.g. "${env.CHORUS_ADMIN_TOKEN}". Without it the admin routes are off and no traces are kept.',
+      ),
+    path: routePath.default('/admin').describe('Prefix of the admin routes (/admin/traces).'),
+  })
+  .describe('Admin routes (request traces), guarded by a bearer credential.');
+
+export type PortalConfig = z.output<typeof portalSchema>;
+export type AdminConfig = z.output<typeof adminSchema>;
