@@ -21,6 +21,7 @@ import {
   privateNatsServer,
   requireBroker,
   requireNatsServerBinary,
+  sparePort,
   startCuttableProxy,
 } from './support/brokers.ts';
 import { startTestGateway } from './support/gateway.ts';
@@ -360,5 +361,47 @@ endpoints:
     const recovered = await until200(`${gateway.url}/stock`, 5_000);
     assert.deepEqual(recovered.body, { available: 3 });
     assert.equal((await fetch(`${gateway.url}/readyz`)).status, 200);
+  });
+});
+
+describe('readiness counts only the services some step calls', () => {
+  test('an unreachable NATS service no step calls does not hold /readyz back; a called one does', async () => {
+    const closedPort = await sparePort();
+    const config = (calls: string): string => `
+services:
+  used:
+    kind: nats
+    servers: nats://127.0.0.1:${closedPort}
+    operations:
+      get: { subject: ratings.get }
+  unused:
+    kind: nats
+    servers: nats://127.0.0.1:${closedPort}
+    operations:
+      get: { subject: ratings.get }
+endpoints:
+  - method: GET
+    path: /rating
+    flow:
+      - { id: rating, call: ${calls}.get }
+`;
+    const calling = await startTestGateway(config('used'));
+    try {
+      const readyz = await fetch(`${calling.url}/readyz`);
+      assert.equal(readyz.status, 503);
+      assert.deepEqual(await readyz.json(), { status: 'waiting', services: ['used'] });
+    } finally {
+      await calling.close();
+    }
+    const mapOnly = await startTestGateway(
+      config('used').replace('- { id: rating, call: used.get }', '- { id: rating, map: "{{ 1 }}" }'),
+    );
+    try {
+      const readyz = await fetch(`${mapOnly.url}/readyz`);
+      assert.equal(readyz.status, 200);
+      assert.deepEqual(await readyz.json(), { status: 'ready' });
+    } finally {
+      await mapOnly.close();
+    }
   });
 });

@@ -523,6 +523,51 @@ describe('the access line of an authenticated request', () => {
   });
 });
 
+describe('built-in routes from the config', () => {
+  test('metrics and the portal can move, metrics can be turned off, and an endpoint on the portal path wins', async () => {
+    const backend = await startShopBackend();
+    const moved = await start(
+      configText(
+        backend,
+        'observability:\n  metrics: { path: /internal/metrics }\nportal: { path: /docs }\n',
+      ),
+    );
+    const off = await start(
+      configText(
+        backend,
+        `  - method: GET
+    path: /portal
+    flow: [{ id: mine, map: { mine: true } }]
+observability:
+  metrics: { enabled: false }
+`,
+      ),
+    );
+    try {
+      assert.equal((await fetch(`${moved.gateway.url}/internal/metrics`)).status, 200);
+      assert.equal((await fetch(`${moved.gateway.url}/metrics`)).status, 404);
+      const page = await fetch(`${moved.gateway.url}/docs`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(await page.text(), /src="\/docs\/assets\/swagger-ui-bundle.js"/);
+      const bundle = await fetch(`${moved.gateway.url}/docs/assets/swagger-ui-bundle.js`);
+      assert.equal(bundle.status, 200);
+      assert.ok((await bundle.arrayBuffer()).byteLength > 100_000, 'the renderer is served by the gateway');
+      assert.equal((await fetch(`${moved.gateway.url}/docs/assets/..%2Fpackage.json`)).status, 404);
+      assert.equal((await fetch(`${moved.gateway.url}/docs/flows/nothing.svg`)).status, 404);
+      assert.equal((await fetch(`${moved.gateway.url}/portal`)).status, 404);
+
+      assert.equal((await fetch(`${off.gateway.url}/metrics`)).status, 404);
+      assert.deepEqual(await (await fetch(`${off.gateway.url}/portal`)).json(), { mine: true });
+      assert.equal((await fetch(`${off.gateway.url}/portal/assets/portal.js`)).status, 404);
+    } finally {
+      await moved.gateway.close();
+      await off.gateway.close();
+      await backend.close();
+    }
+  });
+});
+
 describe('/openapi.json of a running gateway', () => {
   test('validates as OpenAPI 3.1', async () => {
     const backend = await startShopBackend();
