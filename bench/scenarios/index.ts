@@ -11,6 +11,8 @@ import { fanoutScenario } from './fanout.ts';
 import { foreachScenario } from './foreach.ts';
 import { passthroughScenario } from './passthrough.ts';
 import { rateLimitedScenario } from './rate-limited.ts';
+import { resilientScenario } from './resilient.ts';
+import { tracedScenario } from './traced.ts';
 import type { Scenario, ScenarioRef } from './types.ts';
 
 /** Scenario factories by name; params come from ScenarioRef.params. */
@@ -24,6 +26,8 @@ export const SCENARIOS: Record<string, (params: Record<string, number>) => Scena
   'api-key': apiKeyScenario,
   'rate-limited': rateLimitedScenario,
   cached: cachedScenario,
+  resilient: resilientScenario,
+  traced: tracedScenario,
 };
 
 /** The scenarios of the main table, in order. */

@@ -66,6 +66,7 @@ MediaCo catalog gateway is up.
 
 Demo API keys (x-api-key header): ${PRO_KEY} (pro plan, 600 requests/min),
   ${FREE_KEY} (free plan, 30 requests/min).
+Portal traces: enter the admin token ${process.env.CHORUS_ADMIN_TOKEN ? '(from CHORUS_ADMIN_TOKEN)' : 'mediaco-demo-admin-token'} under Request traces in the portal.
 
 Try:
   curl -s ${key} ${url}/catalog/items/mc-0001     # a film: us-movies, REST/JSON
