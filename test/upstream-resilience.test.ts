@@ -179,6 +179,38 @@ endpoints:${endpoints(['/x', 'fragile.get'])}
     for (let i = 0; i < 5; i++) assert.equal((await get(gw, '/x')).status, 200);
   });
 
+  test('the admin route /admin/upstreams shows each breaker state and bulkhead use', async () => {
+    const svc = await backend((_req, res) => json(res, 503, {}));
+    const gw = await gateway(`
+admin: { credential: upstream-status-credential-0123 }
+services:
+  fragile:
+    kind: http
+    url: ${svc.url}
+    circuitBreaker: { consecutiveFailures: 2, cooldown: 1m }
+    bulkhead: { maxConcurrent: 4 }
+    operations:
+      get: { path: /x }
+endpoints:${endpoints(['/x', 'fragile.get'])}
+`);
+    const status = async (): Promise<{ status: number; body: Body }> =>
+      get(gw, '/admin/upstreams', { headers: { authorization: 'Bearer upstream-status-credential-0123' } });
+    const closed = await status();
+    assert.equal(closed.status, 200);
+    const services = (body: Body) => body.services as { service: string; breaker?: { state: string } }[];
+    assert.equal(services(closed.body)[0]?.breaker?.state, 'closed');
+    for (let i = 0; i < 2; i++) await get(gw, '/x');
+    const opened = await status();
+    assert.equal(services(opened.body)[0]?.service, 'fragile');
+    assert.equal(services(opened.body)[0]?.breaker?.state, 'open');
+    assert.deepEqual((opened.body.services as { bulkhead?: unknown }[])[0]?.bulkhead, {
+      active: 0,
+      queued: 0,
+      maxConcurrent: 4,
+    });
+    assert.equal((await get(gw, '/admin/upstreams')).status, 401);
+  });
+
   test('a step fallback answers while the breaker is open', async () => {
     const svc = await backend((_req, res) => json(res, 503, {}));
     const gw = await gateway(`

@@ -18,6 +18,7 @@ import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { collectProcessMetrics, metricsRegistry, requestMetrics } from '../observability/metrics.ts';
 import { createTracing, type Tracing } from '../observability/tracing.ts';
 import { type PreflightHandler, preflightOf } from '../policies/cors/cors.ts';
+import { upstreamStatus } from '../policies/upstream.ts';
 import type { Consumer, InboundContext, Reply } from '../policies/types.ts';
 import { type AdminGuard, createAdminGuard } from '../portal/admin.ts';
 import { generateOpenApi } from '../portal/openapi.ts';
@@ -52,6 +53,7 @@ type Route =
   | { kind: 'metrics' }
   | { kind: 'portal'; portal: Portal; base: string }
   | { kind: 'traces' }
+  | { kind: 'upstreams'; plan: GatewayPlan }
   | { kind: 'trace' };
 
 interface RouterStore {
@@ -125,6 +127,9 @@ function buildRouter(plan: GatewayPlan, site: Site): Routing['router'] {
     }
     if (!router.hasRoute('GET', `${adminPath}/traces/:id`)) {
       router.on('GET', `${adminPath}/traces/:id`, noop, { route: { kind: 'trace' } });
+    }
+    if (!router.hasRoute('GET', `${adminPath}/upstreams`)) {
+      router.on('GET', `${adminPath}/upstreams`, noop, { route: { kind: 'upstreams', plan } });
     }
   }
   const portalConfig = plan.config.portal;
@@ -297,7 +302,8 @@ async function handleRequest(
       route.kind === 'metrics' ||
       route.kind === 'portal' ||
       route.kind === 'traces' ||
-      route.kind === 'trace'
+      route.kind === 'trace' ||
+      route.kind === 'upstreams'
     ) {
       discardBody(req);
       status = await serveBuiltIn(
@@ -459,7 +465,7 @@ async function runEndpoint(
 async function serveBuiltIn(
   req: IncomingMessage,
   res: ServerResponse,
-  route: Extract<Route, { kind: 'metrics' | 'portal' | 'traces' | 'trace' }>,
+  route: Extract<Route, { kind: 'metrics' | 'portal' | 'traces' | 'trace' | 'upstreams' }>,
   params: Record<string, string>,
   path: string,
   requestId: string,
@@ -500,7 +506,10 @@ async function serveBuiltIn(
   const ring = site.tracing?.ring;
   let body: unknown;
   if (route.kind === 'traces') body = { capacity: ring?.capacity ?? 0, traces: ring?.list() ?? [] };
-  else {
+  else if (route.kind === 'upstreams') {
+    // Breaker state and counts, bulkhead use and hosts of every service, read now.
+    body = { services: [...route.plan.connectors.values()].map(upstreamStatus) };
+  } else {
     body = ring?.get(params.id ?? '');
     if (body === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no kept trace "${params.id}"`);
   }

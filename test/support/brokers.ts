@@ -68,14 +68,9 @@ export async function requireBroker(name: BrokerName, url: string): Promise<stri
   return reason;
 }
 
-/** Where the nats-server binary is, or undefined. */
-export async function findNatsServer(): Promise<string | undefined> {
-  const candidates = [
-    process.env.NATS_SERVER_BIN,
-    '/usr/sbin/nats-server',
-    '/usr/bin/nats-server',
-    '/usr/local/bin/nats-server',
-  ];
+/** Where a server binary is: its env override, else the first executable of the usual places. */
+async function findBinary(name: string, override: string | undefined): Promise<string | undefined> {
+  const candidates = [override, `/usr/sbin/${name}`, `/usr/bin/${name}`, `/usr/local/bin/${name}`];
   for (const candidate of candidates) {
     if (candidate === undefined) continue;
     try {
@@ -88,13 +83,37 @@ export async function findNatsServer(): Promise<string | undefined> {
   return undefined;
 }
 
-/** The `skip` option for a suite that starts its own nats-server (same CI rule as requireBroker). */
-export async function requireNatsServerBinary(): Promise<string | false> {
-  if ((await findNatsServer()) !== undefined) return false;
-  const message = 'no nats-server binary (set NATS_SERVER_BIN, or install the nats-server package)';
+/** The `skip` option for a suite that starts its own server from a binary (same CI rule as requireBroker). */
+async function requireBinary(
+  name: string,
+  envVar: string,
+  found: string | undefined,
+): Promise<string | false> {
+  if (found !== undefined) return false;
+  const message = `no ${name} binary (set ${envVar}, or install the ${name} package)`;
   if (process.env.CI === 'true') throw new Error(`${message} and CI=true, so its tests cannot be skipped`);
-  console.warn(`SKIP private nats-server tests: ${message}`);
+  console.warn(`SKIP private ${name} tests: ${message}`);
   return message;
+}
+
+/** Where the nats-server binary is, or undefined. */
+export function findNatsServer(): Promise<string | undefined> {
+  return findBinary('nats-server', process.env.NATS_SERVER_BIN);
+}
+
+/** The `skip` option for a suite that starts its own nats-server. */
+export async function requireNatsServerBinary(): Promise<string | false> {
+  return requireBinary('nats-server', 'NATS_SERVER_BIN', await findNatsServer());
+}
+
+/** Where the redis-server binary is, or undefined. */
+export function findRedisServer(): Promise<string | undefined> {
+  return findBinary('redis-server', process.env.REDIS_SERVER_BIN);
+}
+
+/** The `skip` option for a suite that starts its own redis-server. */
+export async function requireRedisServerBinary(): Promise<string | false> {
+  return requireBinary('redis-server', 'REDIS_SERVER_BIN', await findRedisServer());
 }
 
 /** A free TCP port on 127.0.0.1 (free when asked; a test uses it at once). */
@@ -204,35 +223,6 @@ export async function startCuttableProxy(host: string, port: number): Promise<Cu
     },
     close: cut,
   };
-}
-
-/** Where the redis-server binary is, or undefined. */
-export async function findRedisServer(): Promise<string | undefined> {
-  const candidates = [
-    process.env.REDIS_SERVER_BIN,
-    '/usr/bin/redis-server',
-    '/usr/local/bin/redis-server',
-    '/usr/sbin/redis-server',
-  ];
-  for (const candidate of candidates) {
-    if (candidate === undefined) continue;
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there; try the next
-    }
-  }
-  return undefined;
-}
-
-/** The `skip` option for a suite that starts its own redis-server (same CI rule as requireBroker). */
-export async function requireRedisServerBinary(): Promise<string | false> {
-  if ((await findRedisServer()) !== undefined) return false;
-  const message = 'no redis-server binary (set REDIS_SERVER_BIN, or install the redis-server package)';
-  if (process.env.CI === 'true') throw new Error(`${message} and CI=true, so its tests cannot be skipped`);
-  console.warn(`SKIP private redis-server tests: ${message}`);
-  return message;
 }
 
 /** A redis-server of the test's own (no persistence), on a spare port, that the test may stop and start again. */

@@ -11,12 +11,8 @@ import { Pool } from 'undici';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
-import {
-  Balancer,
-  balancerOptions,
-  type HostStatus,
-  hostFailure,
-} from '../../policies/load-balancing/balancer.ts';
+import { isBackendFailure } from '../../policies/backend-failure.ts';
+import { Balancer, balancerOptions, type HostStatus } from '../../policies/load-balancing/balancer.ts';
 import { readClientTls, type TlsConnectOptions } from '../../policies/load-balancing/client-tls.ts';
 import { startHealthChecks } from '../../policies/load-balancing/health-check.ts';
 import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
@@ -308,7 +304,7 @@ class HttpConnector implements Connector {
       return decodeResponse(op, response.statusCode, response.headers, raw, call.raw === true);
     } catch (error) {
       const chorusError = asCallError(error, inflight, op.extras, limitMs, deadlineBound, signal);
-      failure = hostFailure(chorusError, signal);
+      failure = isBackendFailure(chorusError, signal);
       throw chorusError;
     } finally {
       inflight.release();

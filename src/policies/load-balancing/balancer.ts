@@ -8,7 +8,6 @@
  * nor ejection.
  */
 import { parseDuration } from '../../config/units.ts';
-import { ChorusError } from '../../errors/catalogue.ts';
 import type { LoadBalancingConfig } from './schema.ts';
 
 /** One base URL of a service, with what the balancer knows of it; T is the connector's client. */
@@ -166,25 +165,5 @@ export class Balancer<T> {
 
   #ejectionMs(ejections: number): number {
     return Math.min(this.#options.maxEjectionMs, this.#options.ejectionMs * 2 ** (ejections - 1));
-  }
-}
-
-/** Whether a failed call counts against its host: transport errors, timeouts, 5xx. */
-export function hostFailure(error: unknown, signal: AbortSignal): boolean | undefined {
-  if (signal.aborted || !(error instanceof ChorusError)) return undefined;
-  switch (error.code) {
-    case 'CHORUS_UPSTREAM_TRANSPORT':
-    case 'CHORUS_UPSTREAM_TIMEOUT':
-      return true;
-    case 'CHORUS_UPSTREAM_STATUS': {
-      const status = error.extras.upstreamStatus;
-      return typeof status === 'number' && status >= 500;
-    }
-    case 'CHORUS_DEADLINE_EXCEEDED':
-    case 'CHORUS_INTERNAL':
-    case 'CHORUS_VALIDATION_FAILED':
-      return undefined;
-    default:
-      return false;
   }
 }
