@@ -29,6 +29,8 @@ export interface PolicyRuntime {
   readonly clientIp: ClientIpResolver;
   readonly consumers: ConsumerRegistry;
   readonly stores: Stores;
+  /** The plans of the config (`plans:`): the limits and scopes of their consumers. */
+  readonly plans: ResolvedConfig['plans'];
   /** Closes connections the runtime opened (Redis) and stops its timers. */
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function createPolicyRuntime(
     clientIp: clientIp.resolve,
     consumers,
     stores,
+    plans: config.plans,
     close: async () => {
       await Promise.allSettled([consumers.close(), stores.close()]);
     },

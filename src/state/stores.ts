@@ -28,8 +28,6 @@ export interface Stores {
   readonly redis: StateStore | undefined;
   /** The caches the config declares (response caches and step caches), by name. */
   readonly caches: ReadonlyMap<string, CacheLocation>;
-  /** The plans of the config (`plans:`), for the plan limits every endpoint enforces. */
-  readonly plans: ResolvedConfig['plans'];
   /** The store a policy named; reports an issue at `at` (and gives memory) when Redis is not configured. */
   select(kind: 'memory' | 'redis', at: ConfigPath, issue: IssueReporter): StateStore;
   close(): Promise<void>;
@@ -57,7 +55,6 @@ export async function createStores(config: ResolvedConfig, ctx: PolicyFactoryCon
     memory,
     redis,
     caches: declaredCaches(config, ctx.issue),
-    plans: config.plans,
     select(kind, at, issue) {
       if (kind === 'memory') return memory;
       if (redis) return redis;

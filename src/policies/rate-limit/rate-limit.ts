@@ -82,7 +82,7 @@ export function createPlanLimitsPolicy(ctx: InboundPolicyContext): InboundPolicy
   let plans = planLimitsByStores.get(stores);
   if (plans === undefined) {
     const built = new Map<string, PlanLimits>();
-    for (const [planName, plan] of Object.entries(stores.plans)) {
+    for (const [planName, plan] of Object.entries(ctx.runtime.plans)) {
       const { rateLimit, quota } = plan as { rateLimit?: PlanRateLimitConfig; quota?: PlanQuotaConfig };
       const at: ConfigPath = ['plans', planName];
       const policyName = `plan-${planName}`;
