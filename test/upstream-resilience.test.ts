@@ -170,6 +170,9 @@ endpoints:${endpoints(['/x', 'fragile.get'])}
     assert.equal(open.status, 503);
     assert.equal(open.body.code, 'CHORUS_CIRCUIT_OPEN');
     assert.equal(open.body.service, 'fragile');
+    const raw = await fetch(`${gw.url}/x`);
+    await raw.arrayBuffer();
+    assert.ok(Number(raw.headers.get('retry-after')) >= 1, 'an open breaker says when to retry');
     assert.equal(svc.calls.length, 5);
 
     down = false;
