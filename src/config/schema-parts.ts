@@ -37,3 +37,12 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'O
 
 /** An HTTP method name. */
 export const httpMethodSchema = z.enum(HTTP_METHODS).describe('An HTTP method.');
+
+/** A fixed route path of a built-in page (the portal, /metrics, the admin routes): no parameters, no trailing slash. */
+export function routePathSchema(example: string) {
+  const message = `expected a path such as ${example}`;
+  return z
+    .string()
+    .regex(/^\/[A-Za-z0-9\-._~/]*$/, message)
+    .refine((value) => value.length > 1 && !value.endsWith('/'), message);
+}

@@ -7,8 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
-
-const CLOSE_GRACE_MS = 2_000;
+import { closedWithinGrace } from './close-grace.ts';
 
 /** The public fields every error of one operation carries. */
 // A type alias, not an interface, so it is assignable to ProblemExtras' index signature.
@@ -117,21 +116,18 @@ export function errorCode(error: unknown): string {
 
 /** Closes a pool, destroying its connections when calls are still running after a grace period. */
 export async function closePool(pool: Pool, service: string, logger: Logger, kind: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, CLOSE_GRACE_MS, 'timeout');
-  });
-  const closed = pool.close().then(
-    () => 'closed' as const,
-    () => 'closed' as const,
-  );
-  const outcome = await Promise.race([closed, grace]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
+  if (!(await closedWithinGrace(pool.close()))) {
     logger.warn(
       { service },
       `${kind} connector: calls still running after the close grace; destroying its connections`,
     );
     await pool.destroy();
   }
+}
+
+/** A call of an operation the service does not have: the engine checks names at load, so this is a gateway bug. */
+export function unknownOperation(service: string, operation: string): ChorusError {
+  return new ChorusError('CHORUS_INTERNAL', `service "${service}" has no operation "${operation}"`, {
+    extras: { service, operation },
+  });
 }

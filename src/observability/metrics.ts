@@ -3,7 +3,7 @@
  * record through the `policyMetrics` functions below, so they never import prom-client themselves;
  * the server and flow engine add the request and backend-call metrics.
  */
-import { Counter, collectDefaultMetrics, Gauge, type Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /** The registry /metrics serves. */
 export const metricsRegistry = new Registry();
@@ -12,13 +12,6 @@ const rateLimitRejections = new Counter({
   name: 'chorus_rate_limit_rejections_total',
   help: 'Requests refused by a rate limit or quota, by endpoint and policy.',
   labelNames: ['endpoint', 'policy'] as const,
-  registers: [metricsRegistry],
-});
-
-const cacheLookups = new Counter({
-  name: 'chorus_cache_lookups_total',
-  help: 'Cache lookups by cache (endpoint or endpoint.step) and result (hit, miss, coalesced, error).',
-  labelNames: ['cache', 'result'] as const,
   registers: [metricsRegistry],
 });
 
@@ -52,13 +45,21 @@ const authFailures = new Counter({
 
 const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-/** What policies record. Cheap: label children are cached by prom-client. */
+type CacheResult = 'hit' | 'miss' | 'coalesced' | 'error';
+
+/** What policies record. Rare events go through prom-client; cache lookups, one per request, through cells. */
 export const policyMetrics = {
   rateLimited(endpoint: string, policy: 'rateLimit' | 'quota'): void {
     rateLimitRejections.inc({ endpoint, policy });
   },
-  cache(cache: string, result: 'hit' | 'miss' | 'coalesced' | 'error'): void {
-    cacheLookups.inc({ cache, result });
+  cache(cache: string, result: CacheResult): void {
+    let cells = cacheCells.get(cache);
+    if (cells === undefined) {
+      const cell = (value: CacheResult): CounterCell => cacheLookups.cell({ cache, result: value });
+      cells = { hit: cell('hit'), miss: cell('miss'), coalesced: cell('coalesced'), error: cell('error') };
+      cacheCells.set(cache, cells);
+    }
+    cells[result].value++;
   },
   breaker(service: string, state: keyof typeof BREAKER_STATES): void {
     breakerState.set({ service }, BREAKER_STATES[state]);
@@ -101,11 +102,14 @@ interface MetricValue {
   metricName?: string;
 }
 
-/** A counter whose cells are plain objects the request path increments; read at scrape time. */
-class CellCounter {
+/**
+ * A metric whose cells (one per label set) are plain objects the request path updates; the
+ * registry reads them at scrape time. A cell is created once per label set: keep it.
+ */
+abstract class CellMetric<Cell extends { readonly labels: Readonly<Record<string, string>> }> {
   readonly name: string;
   readonly help: string;
-  private readonly cells = new Map<string, CounterCell>();
+  protected readonly cells = new Map<string, Cell>();
 
   constructor(name: string, help: string) {
     this.name = name;
@@ -114,14 +118,23 @@ class CellCounter {
   }
 
   /** The cell of a label set (created once; keep it). */
-  cell(labels: Record<string, string>): CounterCell {
+  cell(labels: Record<string, string>): Cell {
     const key = JSON.stringify(labels);
     let found = this.cells.get(key);
     if (found === undefined) {
-      found = { labels, value: 0 };
+      found = this.create(labels);
       this.cells.set(key, found);
     }
     return found;
+  }
+
+  protected abstract create(labels: Record<string, string>): Cell;
+}
+
+/** A counter read at scrape time. */
+class CellCounter extends CellMetric<CounterCell> {
+  protected create(labels: Record<string, string>): CounterCell {
+    return { labels, value: 0 };
   }
 
   get(): { name: string; help: string; type: 'counter'; aggregator: 'sum'; values: MetricValue[] } {
@@ -137,26 +150,10 @@ class CellCounter {
   }
 }
 
-/** A histogram with plain-object cells, read at scrape time. */
-class CellHistogram {
-  readonly name: string;
-  readonly help: string;
-  private readonly cells = new Map<string, HistogramCell>();
-
-  constructor(name: string, help: string) {
-    this.name = name;
-    this.help = help;
-    metricsRegistry.registerMetric(this as unknown as Histogram);
-  }
-
-  cell(labels: Record<string, string>): HistogramCell {
-    const key = JSON.stringify(labels);
-    let found = this.cells.get(key);
-    if (found === undefined) {
-      found = { labels, count: 0, sum: 0, buckets: new Float64Array(LATENCY_BUCKETS.length + 1) };
-      this.cells.set(key, found);
-    }
-    return found;
+/** A histogram read at scrape time. */
+class CellHistogram extends CellMetric<HistogramCell> {
+  protected create(labels: Record<string, string>): HistogramCell {
+    return { labels, count: 0, sum: 0, buckets: new Float64Array(LATENCY_BUCKETS.length + 1) };
   }
 
   get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: MetricValue[] } {
@@ -219,6 +216,11 @@ const backendDuration = new CellHistogram(
   'chorus_backend_call_duration_seconds',
   'Duration of backend calls (retries included), by service and operation.',
 );
+const cacheLookups = new CellCounter(
+  'chorus_cache_lookups_total',
+  'Cache lookups by cache (endpoint or endpoint.step) and result (hit, miss, coalesced, error).',
+);
+const cacheCells = new Map<string, Record<CacheResult, CounterCell>>();
 const backendErrors = new CellCounter(
   'chorus_backend_errors_total',
   'Failed backend calls, by service, operation and error code.',

@@ -1,11 +1,8 @@
 /** Config of observability: the /metrics route, request traces (in-memory ring, OTLP export). */
 import { z } from 'zod';
-import { staticHeadersSchema, timeoutSchema } from '../config/schema-parts.ts';
+import { routePathSchema, staticHeadersSchema, timeoutSchema } from '../config/schema-parts.ts';
 
-const routePath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9\-._~/]*$/, 'expected a path such as /metrics')
-  .refine((value) => value.length > 1 && !value.endsWith('/'), 'expected a path such as /metrics');
+const routePath = routePathSchema('/metrics');
 
 /** Prometheus metrics. */
 export const metricsSchema = z

@@ -1,10 +1,8 @@
 /** Config of the developer portal and of the admin routes (request traces). */
 import { z } from 'zod';
+import { routePathSchema } from '../config/schema-parts.ts';
 
-const routePath = z
-  .string()
-  .regex(/^\/[A-Za-z0-9\-._~/]*$/, 'expected a path such as /portal')
-  .refine((value) => value.length > 1 && !value.endsWith('/'), 'expected a path such as /portal');
+const routePath = routePathSchema('/portal');
 
 /** The developer portal. */
 export const portalSchema = z

@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { closedWithinGrace } from '../close-grace.ts';
 import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
@@ -38,6 +39,7 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import { unknownOperation } from '../upstream-call.ts';
 import type { AmqpOperationConfig, AmqpServiceConfig } from './schema.ts';
 
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
@@ -47,7 +49,6 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** The longest pause between attempts to connect. */
 const MAX_BACKOFF_MS = 2_000;
 /** How long close() waits for the broker to acknowledge the close before it lets go. */
-const CLOSE_GRACE_MS = 2_000;
 /** RabbitMQ's pseudo-queue for replies straight to the requesting channel. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 /** AMQP short strings (routing keys, header names) hold at most 255 bytes. */
@@ -398,12 +399,7 @@ class AmqpConnector implements Connector {
   async call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      throw new ChorusError(
-        'CHORUS_INTERNAL',
-        `service "${this.service}" has no operation "${call.operation}"`,
-        { extras: { service: this.service, operation: call.operation } },
-      );
+      throw unknownOperation(this.service, call.operation);
     }
     const input = call.input;
     const routingKey = buildRoutingKey(op, input.params);
@@ -469,12 +465,7 @@ class AmqpConnector implements Connector {
     this.#confirm = undefined;
     this.#failAll('the connector is closed');
     if (model === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GRACE_MS);
-    });
-    await Promise.race([model.close().catch(ignoreError), grace]);
-    clearTimeout(timer);
+    await closedWithinGrace(model.close());
   }
 }
 

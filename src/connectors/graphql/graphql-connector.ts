@@ -27,6 +27,7 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import { unknownOperation } from '../upstream-call.ts';
 import {
   dataSchema,
   type JsonSchema,
@@ -210,12 +211,7 @@ class GraphqlConnector implements Connector {
   async call(call: ConnectorCall, ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      throw new ChorusError(
-        'CHORUS_INTERNAL',
-        `service "${this.service}" has no operation "${call.operation}"`,
-        { extras: { service: this.service, operation: call.operation } },
-      );
+      throw unknownOperation(this.service, call.operation);
     }
     const input = call.input;
     const body = buildBody(op, input.variables);

@@ -36,6 +36,7 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import { unknownOperation } from '../upstream-call.ts';
 import { type JsonSchema, MessageSchemas } from './message-schemas.ts';
 import type { GrpcOperationConfig, GrpcServiceConfig } from './schema.ts';
 
@@ -227,12 +228,7 @@ class GrpcConnector implements Connector {
   call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      return Promise.reject(
-        new ChorusError('CHORUS_INTERNAL', `service "${this.service}" has no operation "${call.operation}"`, {
-          extras: { service: this.service, operation: call.operation },
-        }),
-      );
+      return Promise.reject(unknownOperation(this.service, call.operation));
     }
     let payload: Buffer;
     let metadata: Metadata;

@@ -36,6 +36,7 @@ import {
   timeoutError,
   tooLarge,
   transportError,
+  unknownOperation,
 } from '../upstream-call.ts';
 import type { HttpOperationConfig, HttpServiceConfig } from './schema.ts';
 
@@ -260,12 +261,7 @@ class HttpConnector implements Connector {
   async call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      throw new ChorusError(
-        'CHORUS_INTERNAL',
-        `service "${this.service}" has no operation "${call.operation}"`,
-        { extras: { service: this.service, operation: call.operation } },
-      );
+      throw unknownOperation(this.service, call.operation);
     }
     const input = call.input;
     const path = requestTarget(op, input);

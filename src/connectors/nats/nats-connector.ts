@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { parseDuration, parseSize } from '../../config/units.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { closedWithinGrace } from '../close-grace.ts';
 import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
@@ -33,6 +34,7 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import { unknownOperation } from '../upstream-call.ts';
 import type { NatsOperationConfig, NatsServiceConfig } from './schema.ts';
 
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
@@ -44,7 +46,6 @@ const MAX_CONNECT_BACKOFF_MS = 2_000;
 /** Pings find a server that vanished without closing the socket within about 3 × this. */
 const PING_INTERVAL_MS = 10_000;
 /** How long close() waits for the client to flush and close before it lets go. */
-const CLOSE_GRACE_MS = 2_000;
 
 /** A subject: dot-separated non-empty tokens, no whitespace or control characters, no wildcards. */
 const SUBJECT = /^[^\s\p{Cc}.*>]+(?:\.[^\s\p{Cc}.*>]+)*$/u;
@@ -321,12 +322,7 @@ class NatsConnector implements Connector {
   async call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      throw new ChorusError(
-        'CHORUS_INTERNAL',
-        `service "${this.service}" has no operation "${call.operation}"`,
-        { extras: { service: this.service, operation: call.operation } },
-      );
+      throw unknownOperation(this.service, call.operation);
     }
     const input = call.input;
     const subject = buildSubject(op, input.params);
@@ -382,12 +378,7 @@ class NatsConnector implements Connector {
     this.#nc = undefined;
     this.#lost('the connector is closed');
     if (nc === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_GRACE_MS);
-    });
-    await Promise.race([nc.close().catch(ignoreError), grace]);
-    clearTimeout(timer);
+    await closedWithinGrace(nc.close());
   }
 }
 

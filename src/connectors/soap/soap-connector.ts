@@ -28,6 +28,7 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import { unknownOperation } from '../upstream-call.ts';
 import { assignPrefixes, type EnvelopeParts, envelopeParts, readBody, writeEnvelope } from './envelope.ts';
 import type { SoapServiceConfig } from './schema.ts';
 import { loadWsdl, type WsdlOperation, type WsdlPort } from './wsdl.ts';
@@ -250,14 +251,7 @@ class SoapConnector implements Connector {
   async call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      throw new ChorusError(
-        'CHORUS_INTERNAL',
-        `service "${this.service}" has no operation "${call.operation}"`,
-        {
-          extras: { service: this.service, operation: call.operation },
-        },
-      );
+      throw unknownOperation(this.service, call.operation);
     }
     let body: string;
     try {

@@ -29,6 +29,7 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../types.ts';
+import { unknownOperation } from '../upstream-call.ts';
 import type { XmlOperationConfig, XmlServiceConfig } from './schema.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -192,14 +193,7 @@ class XmlConnector implements Connector {
   async call(call: ConnectorCall, _ctx: CallContext): Promise<ConnectorResult> {
     const op = this.#operations.get(call.operation);
     if (op === undefined) {
-      // The engine checks operation names at load, so reaching this is a gateway bug.
-      throw new ChorusError(
-        'CHORUS_INTERNAL',
-        `service "${this.service}" has no operation "${call.operation}"`,
-        {
-          extras: { service: this.service, operation: call.operation },
-        },
-      );
+      throw unknownOperation(this.service, call.operation);
     }
     const input = call.input;
     const path = requestTarget(op, input);

@@ -12,7 +12,7 @@ import { type CompiledExpression, compileExpression } from '../../engine/express
 import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import type { InboundPolicyFactory } from '../inbound.ts';
-import { requestScope } from '../rate-limit/rate-limit.ts';
+import { requestScope } from '../request-scope.ts';
 import type { InboundContext, InboundHandler, Reply } from '../types.ts';
 import { type CachedAnswer, Coalescer, decodeAnswer, encodeAnswer, LeaderGone, ownCopy } from './entry.ts';
 import type { ResponseCacheConfig } from './schema.ts';

@@ -13,6 +13,7 @@ import { policyMetrics } from '../../observability/metrics.ts';
 import type { QuotaPeriod } from '../../state/periods.ts';
 import type { LimitDecision, StateStore, Stores } from '../../state/stores.ts';
 import type { InboundPolicyContext, InboundPolicyFactory } from '../inbound.ts';
+import { requestScope } from '../request-scope.ts';
 import type { IssueReporter } from '../runtime.ts';
 import type { InboundContext, InboundPolicy, Reply } from '../types.ts';
 import type {
@@ -255,16 +256,3 @@ function buildKey(key: string, ctx: InboundPolicyContext): KeyFunction {
 }
 
 const REQUEST_ONLY: ReadonlySet<string> = new Set(['request']);
-
-/** What a key or cache expression sees of a request before the handler runs (no body). */
-export function requestScope(ctx: InboundContext): Record<string, unknown> {
-  return {
-    method: ctx.method,
-    path: ctx.path,
-    params: ctx.params,
-    query: ctx.query,
-    headers: ctx.headers,
-    consumer: ctx.consumer,
-    clientIp: ctx.clientIp,
-  };
-}
