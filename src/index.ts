@@ -10,7 +10,7 @@ export {
   loadConfigText,
 } from './config/load.ts';
 export type { ChorusConfig, CodeFunction, ResolvedConfig } from './config/schema.ts';
-export type { Connector, ConnectorCall, ConnectorResult } from './connectors/types.ts';
+export type { Connector, ConnectorCall, ConnectorResult } from './contracts/connector.ts';
 export { type CompileResult, compilePlan } from './engine/compile.ts';
 export type { GatewayPlan } from './engine/plan.ts';
 export {

@@ -1,7 +1,8 @@
 /** Config problems, each with the place in the file it comes from. */
 
-/** A key path inside the config, e.g. ['endpoints', 0, 'flow', 1, 'call']. */
-export type ConfigPath = readonly (string | number)[];
+import type { ConfigPath } from '../contracts/issues.ts';
+
+export type { ConfigPath };
 
 /** A 1-based line and column in a config file. */
 export interface SourcePosition {

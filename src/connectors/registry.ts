@@ -1,12 +1,12 @@
 /** Which factory builds the connector of each service kind. A new connector adds one line here. */
 import type { ServiceConfig } from '../config/schema.ts';
+import type { Connector, ConnectorFactoryContext, ConnectorIssue } from '../contracts/connector.ts';
 import { createAmqpConnector } from './amqp/amqp-connector.ts';
 import { createGraphqlConnector } from './graphql/graphql-connector.ts';
 import { createGrpcConnector } from './grpc/grpc-connector.ts';
 import { createHttpConnector } from './http/http-connector.ts';
 import { createNatsConnector } from './nats/nats-connector.ts';
 import { createSoapConnector } from './soap/soap-connector.ts';
-import type { Connector, ConnectorFactoryContext, ConnectorIssue } from './types.ts';
 import { createXmlConnector } from './xml/xml-connector.ts';
 
 type FactoryFor<Kind extends ServiceConfig['kind']> = (

@@ -3,9 +3,10 @@
  * `path: /items/{id}` plus a static `query`: parsed once at load, filled per call with values
  * percent-encoded so request data can never add segments, walk the path or inject a query.
  */
+
+import type { ConnectorInput } from '../contracts/connector.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import { type PlaceholderTemplate, parsePlaceholders } from './placeholder-template.ts';
-import type { ConnectorInput } from './types.ts';
 import { internal, type OperationExtras } from './upstream-call.ts';
 
 const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;

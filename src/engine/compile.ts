@@ -12,23 +12,24 @@ import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { CodeFunction, EndpointConfig, ResolvedConfig, StepConfig } from '../config/schema.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
 import { createConnector } from '../connectors/registry.ts';
-import type { Connector, ConnectorResult } from '../connectors/types.ts';
+import type { Connector, ConnectorResult } from '../contracts/connector.ts';
+import type { UpstreamHandler } from '../contracts/policy.ts';
 import { ChorusError } from '../errors/catalogue.ts';
-import { RawJson } from '../json/raw.ts';
-import { backendCallMetrics } from '../observability/metrics.ts';
-import { wrapStepCaching } from '../policies/cache/step-cache.ts';
-import { compileInboundPolicies } from '../policies/inbound.ts';
-import { createPolicyRuntime, type PolicyRuntime } from '../policies/runtime.ts';
-import { composePolicies, type UpstreamHandler } from '../policies/types.ts';
-import { compileUpstreamPolicies } from '../policies/upstream.ts';
-import { createEndpointHandler, type EndpointScope } from './endpoint.ts';
 import {
   type CompiledExpression,
   compileExpression,
   ExpressionCompileError,
   toJsonValue,
-} from './expressions/cel.ts';
-import { type CompiledTemplate, compileTemplate, type TemplateIssue } from './expressions/template.ts';
+} from '../expressions/cel.ts';
+import { type CompiledTemplate, compileTemplate, type TemplateIssue } from '../expressions/template.ts';
+import { RawJson } from '../json/raw.ts';
+import { backendCallMetrics, policyMetrics } from '../observability/metrics.ts';
+import { wrapStepCaching } from '../policies/cache/step-cache.ts';
+import { composePolicies } from '../policies/compose.ts';
+import { compileInboundPolicies } from '../policies/inbound.ts';
+import { createPolicyRuntime, type PolicyRuntime } from '../policies/runtime.ts';
+import { compileUpstreamPolicies } from '../policies/upstream.ts';
+import { createEndpointHandler, type EndpointScope } from './endpoint.ts';
 import { compileInputValidator } from './input.ts';
 import type {
   EndpointPlan,
@@ -100,7 +101,7 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
     }),
   );
 
-  const policyCtx = { logger, baseDir: loaded.baseDir, issue };
+  const policyCtx = { logger, baseDir: loaded.baseDir, issue, telemetry: policyMetrics };
   const runtime = await createPolicyRuntime(config, policyCtx);
   // Upstream policies (retry, breaker, bulkhead) wrap each service's calls, composed once here.
   const invokers = new Map<string, UpstreamHandler>();
@@ -320,6 +321,7 @@ async function compileEndpoint(
     if (!body) continue;
     const execute = wrapStepCaching(step, body, {
       logger: ctx.logger,
+      telemetry: policyMetrics,
       baseDir: ctx.baseDir,
       issue,
       runtime: ctx.runtime,
@@ -448,6 +450,7 @@ async function compileEndpoint(
     baseDir: ctx.baseDir,
     issue,
     runtime: ctx.runtime,
+    telemetry: policyMetrics,
   });
   return { ...plan, handle: composePolicies(inbound, createEndpointHandler(plan, ctx.shared)) };
 }

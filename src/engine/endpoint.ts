@@ -2,9 +2,10 @@
  * The terminal handler of an endpoint: read and validate the input, run the flow, build the reply
  * from the response templates. Inbound policies wrap it; the server writes what it returns.
  */
+
+import type { InboundContext, InboundHandler, Reply } from '../contracts/policy.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import { RawJson } from '../json/raw.ts';
-import type { InboundContext, InboundHandler, Reply } from '../policies/types.ts';
 import { runFlow } from './flow.ts';
 import type { EndpointPlan, FlowContext, FlowScope } from './plan.ts';
 

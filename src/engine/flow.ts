@@ -5,8 +5,8 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
+import type { Scope } from '../expressions/cel.ts';
 import { spanTime } from '../observability/span-clock.ts';
-import type { Scope } from './expressions/cel.ts';
 import type { FlowContext, FlowPlan, FlowScope, StepPlan } from './plan.ts';
 
 /** Runs every step of a flow; step outputs land in scope.steps. Rejects with the first fatal error. */

@@ -5,11 +5,11 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.ts';
-import type { Connector } from '../connectors/types.ts';
+import type { Connector } from '../contracts/connector.ts';
+import type { Consumer, InboundHandler } from '../contracts/policy.ts';
+import type { CompiledExpression, Scope } from '../expressions/cel.ts';
+import type { CompiledTemplate } from '../expressions/template.ts';
 import type { ClientIpResolver } from '../policies/client-ip.ts';
-import type { Consumer, InboundHandler } from '../policies/types.ts';
-import type { CompiledExpression, Scope } from './expressions/cel.ts';
-import type { CompiledTemplate } from './expressions/template.ts';
 import type { InputValidator } from './input.ts';
 
 /** Per-request facts the flow runner and connectors need. */

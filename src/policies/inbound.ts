@@ -10,14 +10,14 @@
  */
 import type { ConfigPath } from '../config/issues.ts';
 import type { EndpointConfig } from '../config/schema.ts';
+import type { InboundPolicy, PolicyFactoryContext } from '../contracts/policy.ts';
 import { createAuthPolicy } from './auth/auth.ts';
 import { createResponseCachePolicy } from './cache/response-cache.ts';
 import { createCorsPolicy } from './cors/cors.ts';
 import { createIpFilterPolicy } from './ip-filter/ip-filter.ts';
 import { createPlanLimitsPolicy, createQuotaPolicy, createRateLimitPolicy } from './rate-limit/rate-limit.ts';
-import type { PolicyFactoryContext, PolicyRuntime } from './runtime.ts';
+import type { PolicyRuntime } from './runtime.ts';
 import type { EndpointPoliciesConfig } from './schema.ts';
-import type { InboundPolicy } from './types.ts';
 
 /** What an inbound policy factory gets besides its own config. */
 export interface InboundPolicyContext extends PolicyFactoryContext {

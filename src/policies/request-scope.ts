@@ -1,5 +1,5 @@
 /** The request as the expressions of inbound policies (limit keys, cache keys) see it. */
-import type { InboundContext } from './types.ts';
+import type { InboundContext } from '../contracts/policy.ts';
 
 /** What a key or cache expression sees of a request before the handler runs (no body). */
 export function requestScope(ctx: InboundContext): Record<string, unknown> {

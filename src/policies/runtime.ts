@@ -2,27 +2,11 @@
  * What policies share across a plan, built once at load: the client-address resolver, the
  * consumers and their keys, the state stores (memory, Redis). Closed with the plan.
  */
-import type { Logger } from 'pino';
-import type { ConfigPath } from '../config/issues.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
+import type { PolicyFactoryContext } from '../contracts/policy.ts';
 import { createStores, type Stores } from '../state/stores.ts';
 import { type ClientIpResolver, createClientIpResolver } from './client-ip.ts';
 import { type ConsumerRegistry, createConsumerRegistry } from './consumers/registry.ts';
-
-/** Reports a config problem at a place in the config file. */
-export type IssueReporter = (
-  at: ConfigPath,
-  message: string,
-  options?: { key?: boolean; offset?: number },
-) => void;
-
-/** What every policy factory gets at load time. */
-export interface PolicyFactoryContext {
-  readonly logger: Logger;
-  /** Directory of the config file, for files a policy names. */
-  readonly baseDir: string;
-  readonly issue: IssueReporter;
-}
 
 /** Gateway-wide policy state, built once per plan. */
 export interface PolicyRuntime {

@@ -3,9 +3,11 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { ServiceConfig } from '../config/schema.ts';
 import { serviceSchema } from '../config/schema.ts';
-import type { CallContext, Connector, ConnectorCall } from '../connectors/types.ts';
+import type { CallContext, Connector, ConnectorCall } from '../contracts/connector.ts';
+import type { UpstreamHandler } from '../contracts/policy.ts';
 import { ChorusError } from '../errors/catalogue.ts';
-import { composePolicies, type UpstreamHandler } from './types.ts';
+import { policyMetrics } from '../observability/metrics.ts';
+import { composePolicies } from './compose.ts';
 import { compileUpstreamPolicies, upstreamStatus } from './upstream.ts';
 
 const logger = pino({ level: 'silent' });
@@ -22,7 +24,12 @@ function connector(operations: Operation[]): Connector {
     kind: 'http',
     service: 'svc',
     call: async () => ({ output: null }),
-    describe: () => operations.map((operation) => ({ ...operation, requiredParams: [] })),
+    describe: () =>
+      operations.map((operation) => ({
+        ...operation,
+        idempotent: operation.idempotent ?? operation.operationType === 'query',
+        requiredParams: [],
+      })),
     close: async () => {},
   };
 }
@@ -39,6 +46,7 @@ function compile(config: unknown, operations: Operation[] = [{ name: 'get', idem
     },
     service: 'svc',
     connector: target,
+    telemetry: policyMetrics,
   });
   return { policies, issues, target };
 }

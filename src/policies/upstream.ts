@@ -14,7 +14,8 @@
  * - the host is chosen per attempt in the connector, so a retry goes to another host.
  */
 import type { ServiceConfig } from '../config/schema.ts';
-import type { Connector } from '../connectors/types.ts';
+import type { Connector } from '../contracts/connector.ts';
+import type { PolicyFactoryContext, UpstreamPolicy } from '../contracts/policy.ts';
 import { Bulkhead, bulkheadPolicy } from './bulkhead/bulkhead.ts';
 import {
   type BreakerStatus,
@@ -25,8 +26,6 @@ import {
 import { credentialsPolicy } from './credentials/credentials.ts';
 import type { HostStatus } from './load-balancing/balancer.ts';
 import { retryOptions, retryPolicy } from './retry/retry.ts';
-import type { PolicyFactoryContext } from './runtime.ts';
-import type { UpstreamPolicy } from './types.ts';
 import type { UpstreamPolicySettings } from './upstream-schema.ts';
 
 /** What an upstream policy factory gets. */
@@ -105,7 +104,7 @@ function idempotentOperations(
   const operations = connector.describe();
   const names = new Set<string>();
   for (const operation of operations) {
-    if (operation.idempotent === true || operation.operationType === 'query') names.add(operation.name);
+    if (operation.idempotent) names.add(operation.name);
   }
   for (const [index, name] of (declared ?? []).entries()) {
     if (operations.some((operation) => operation.name === name)) names.add(name);

@@ -7,7 +7,6 @@
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { CANCELLED, InflightCall, TIMED_OUT } from '../connectors/inflight-call.ts';
-import type { ConnectorCall, ConnectorIssue } from '../connectors/types.ts';
 import {
   cancellation,
   closePool,
@@ -18,6 +17,7 @@ import {
   tooLarge,
   transportError,
 } from '../connectors/upstream-call.ts';
+import type { ConnectorCall, ConnectorIssue } from '../contracts/connector.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 
 export { internal, type OperationExtras } from '../connectors/upstream-call.ts';

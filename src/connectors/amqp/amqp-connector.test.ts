@@ -16,8 +16,8 @@ import {
   requireBroker,
   startCuttableProxy,
 } from '../../../test/support/brokers.ts';
+import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { Connector, ConnectorCall, ConnectorIssue } from '../types.ts';
 import { createAmqpConnector } from './amqp-connector.ts';
 import { amqpServiceSchema } from './schema.ts';
 

@@ -25,10 +25,6 @@ import {
 } from 'amqplib';
 import type { Logger } from 'pino';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
-import { parseUntrustedJson } from '../../json/parse.ts';
-import { closedWithinGrace } from '../close-grace.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
   Connector,
@@ -38,7 +34,11 @@ import type {
   ConnectorIssue,
   ConnectorResult,
   OperationDescription,
-} from '../types.ts';
+} from '../../contracts/connector.ts';
+import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
+import { parseUntrustedJson } from '../../json/parse.ts';
+import { closedWithinGrace } from '../close-grace.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import { unknownOperation } from '../upstream-call.ts';
 import type { AmqpOperationConfig, AmqpServiceConfig } from './schema.ts';
 
@@ -145,6 +145,8 @@ export async function createAmqpConnector(
     const description: OperationDescription = {
       name,
       requiredParams: Object.freeze([...new Set(template.params)]),
+      // A message may be handled twice if it is sent twice: never retried unless declared.
+      idempotent: false,
       mode: operation.mode,
       exchange: operation.exchange,
       routingKey: operation.routingKey,

@@ -15,9 +15,6 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../config/units.ts';
-import { ChorusError } from '../../errors/catalogue.ts';
-import { createHttpConnector } from '../http/http-connector.ts';
-import type { HttpOperationConfig, HttpServiceConfig } from '../http/schema.ts';
 import type {
   CallContext,
   Connector,
@@ -26,7 +23,10 @@ import type {
   ConnectorIssue,
   ConnectorResult,
   OperationDescription,
-} from '../types.ts';
+} from '../../contracts/connector.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
+import { createHttpConnector } from '../http/http-connector.ts';
+import type { HttpOperationConfig, HttpServiceConfig } from '../http/schema.ts';
 import { unknownOperation } from '../upstream-call.ts';
 import {
   dataSchema,
@@ -329,6 +329,8 @@ function describeOperation(
     name,
     // Variables go in input.variables, not path params: nothing for the engine's params check.
     requiredParams: [],
+    // Queries read; mutations write.
+    idempotent: parsed.operationType === 'query',
     operationType: parsed.operationType,
     inputSchema,
   };

@@ -15,9 +15,9 @@ import {
 } from '../../../test/support/grpc-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
 import { loadConfigText } from '../../config/load.ts';
+import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { Connector, ConnectorCall, ConnectorIssue } from '../types.ts';
 import { createGrpcConnector } from './grpc-connector.ts';
 import { grpcServiceSchema } from './schema.ts';
 

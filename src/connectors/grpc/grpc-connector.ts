@@ -26,7 +26,6 @@ import {
   type ServiceDefinition,
 } from '@grpc/proto-loader';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import type {
   CallContext,
   Connector,
@@ -35,7 +34,8 @@ import type {
   ConnectorIssue,
   ConnectorResult,
   OperationDescription,
-} from '../types.ts';
+} from '../../contracts/connector.ts';
+import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { unknownOperation } from '../upstream-call.ts';
 import { type JsonSchema, MessageSchemas } from './message-schemas.ts';
 import type { GrpcOperationConfig, GrpcServiceConfig } from './schema.ts';
@@ -560,6 +560,8 @@ function describeMethod(
     name,
     // The request message goes in input.message, not path params: nothing for the params check.
     requiredParams: [],
+    // A proto says nothing of side effects: never retried unless declared.
+    idempotent: false,
     method: method.path,
     requestType,
     responseType,

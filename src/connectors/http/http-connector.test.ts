@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
+import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { Connector, ConnectorCall, ConnectorIssue } from '../types.ts';
 import { createHttpConnector } from './http-connector.ts';
 import { httpServiceSchema } from './schema.ts';
 

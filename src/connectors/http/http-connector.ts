@@ -9,14 +9,6 @@
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import { ChorusError } from '../../errors/catalogue.ts';
-import { parseUntrustedJson } from '../../json/parse.ts';
-import { isBackendFailure } from '../../policies/backend-failure.ts';
-import { Balancer, balancerOptions, type HostStatus } from '../../policies/load-balancing/balancer.ts';
-import { readClientTls, type TlsConnectOptions } from '../../policies/load-balancing/client-tls.ts';
-import { startHealthChecks } from '../../policies/load-balancing/health-check.ts';
-import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
-import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
 import type {
   CallContext,
   Connector,
@@ -26,7 +18,15 @@ import type {
   ConnectorIssue,
   ConnectorResult,
   OperationDescription,
-} from '../types.ts';
+} from '../../contracts/connector.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
+import { parseUntrustedJson } from '../../json/parse.ts';
+import { isBackendFailure } from '../../policies/backend-failure.ts';
+import { Balancer, balancerOptions, type HostStatus } from '../../policies/load-balancing/balancer.ts';
+import { readClientTls, type TlsConnectOptions } from '../../policies/load-balancing/client-tls.ts';
+import { startHealthChecks } from '../../policies/load-balancing/health-check.ts';
+import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
+import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
 import {
   cancellation,
   closePool,

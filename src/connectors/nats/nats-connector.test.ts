@@ -15,8 +15,8 @@ import {
   requireBroker,
   requireNatsServerBinary,
 } from '../../../test/support/brokers.ts';
+import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { Connector, ConnectorCall, ConnectorIssue } from '../types.ts';
 import { createNatsConnector } from './nats-connector.ts';
 import { natsServiceSchema } from './schema.ts';
 

@@ -20,10 +20,6 @@ import {
 } from 'nats';
 import type { Logger } from 'pino';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
-import { parseUntrustedJson } from '../../json/parse.ts';
-import { closedWithinGrace } from '../close-grace.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type {
   CallContext,
   Connector,
@@ -33,7 +29,11 @@ import type {
   ConnectorIssue,
   ConnectorResult,
   OperationDescription,
-} from '../types.ts';
+} from '../../contracts/connector.ts';
+import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
+import { parseUntrustedJson } from '../../json/parse.ts';
+import { closedWithinGrace } from '../close-grace.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import { unknownOperation } from '../upstream-call.ts';
 import type { NatsOperationConfig, NatsServiceConfig } from './schema.ts';
 
@@ -155,6 +155,8 @@ export async function createNatsConnector(
     const description: OperationDescription = {
       name,
       requiredParams: Object.freeze([...new Set(template.params)]),
+      // A message may be handled twice if it is sent twice: never retried unless declared.
+      idempotent: false,
       subject: operation.subject,
       mode: operation.mode,
     };

@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import { FIXTURES, type SoapBackend, startSoapBackend } from '../../../test/support/soap-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
 import { loadConfigText } from '../../config/load.ts';
+import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { Connector, ConnectorCall, ConnectorIssue } from '../types.ts';
 import { soapServiceSchema } from './schema.ts';
 import { createSoapConnector } from './soap-connector.ts';
 

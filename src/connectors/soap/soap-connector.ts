@@ -7,6 +7,15 @@
  */
 
 import { parseDuration, parseSize } from '../../config/units.ts';
+import type {
+  CallContext,
+  Connector,
+  ConnectorCall,
+  ConnectorFactoryContext,
+  ConnectorIssue,
+  ConnectorResult,
+  OperationDescription,
+} from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import {
   buildHeaders,
@@ -19,15 +28,6 @@ import {
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape } from '../../xml/shape.ts';
 import { XmlWriteError } from '../../xml/write.ts';
-import type {
-  CallContext,
-  Connector,
-  ConnectorCall,
-  ConnectorFactoryContext,
-  ConnectorIssue,
-  ConnectorResult,
-  OperationDescription,
-} from '../types.ts';
 import { unknownOperation } from '../upstream-call.ts';
 import { assignPrefixes, type EnvelopeParts, envelopeParts, readBody, writeEnvelope } from './envelope.ts';
 import type { SoapServiceConfig } from './schema.ts';
@@ -140,6 +140,8 @@ export async function createSoapConnector(
     const description: OperationDescription = {
       name: operation.name,
       requiredParams: Object.freeze([]),
+      // A WSDL says nothing of side effects: never retried unless declared.
+      idempotent: false,
       soapAction: action,
       soapVersion: port.version,
       style: operation.style,

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
+import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { Connector, ConnectorCall, ConnectorIssue } from '../types.ts';
 import { xmlServiceSchema } from './schema.ts';
 import { createXmlConnector } from './xml-connector.ts';
 
@@ -316,8 +316,15 @@ describe('xml connector loading', () => {
     });
     assert.equal(connector.kind, 'xml');
     assert.deepEqual(connector.describe(), [
-      { name: 'item', summary: 'One item.', requiredParams: ['id'], method: 'GET', path: '/items/{id}' },
-      { name: 'feed', requiredParams: [], method: 'GET', path: '/rss' },
+      {
+        name: 'item',
+        summary: 'One item.',
+        requiredParams: ['id'],
+        idempotent: false,
+        method: 'GET',
+        path: '/items/{id}',
+      },
+      { name: 'feed', requiredParams: [], idempotent: false, method: 'GET', path: '/rss' },
     ]);
   });
 });

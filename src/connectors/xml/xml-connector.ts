@@ -6,6 +6,15 @@
  * Everything the config decides is computed once in createXmlConnector.
  */
 import { parseDuration, parseSize } from '../../config/units.ts';
+import type {
+  CallContext,
+  Connector,
+  ConnectorCall,
+  ConnectorFactoryContext,
+  ConnectorIssue,
+  ConnectorResult,
+  OperationDescription,
+} from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import {
   buildHeaders,
@@ -20,15 +29,6 @@ import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError }
 import { applyShape, checkShapePath, type ShapeNode, shapeFromPaths } from '../../xml/shape.ts';
 import { isXmlName, writeContent, writeElement, XML_DECLARATION, XmlWriteError } from '../../xml/write.ts';
 import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
-import type {
-  CallContext,
-  Connector,
-  ConnectorCall,
-  ConnectorFactoryContext,
-  ConnectorIssue,
-  ConnectorResult,
-  OperationDescription,
-} from '../types.ts';
 import { unknownOperation } from '../upstream-call.ts';
 import type { XmlOperationConfig, XmlServiceConfig } from './schema.ts';
 
@@ -137,6 +137,8 @@ export async function createXmlConnector(
     const description: OperationDescription = {
       name,
       requiredParams: Object.freeze([...new Set(template.params)]),
+      // Retried only when declared in the retry policy (as before the transport was shared).
+      idempotent: false,
       method: operation.method,
       path: operation.path,
     };

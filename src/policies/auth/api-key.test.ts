@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import type { Consumer } from '../types.ts';
+import type { Consumer } from '../../contracts/policy.ts';
 import { createApiKeyIndex, hashApiKey, MAX_API_KEY_LENGTH, parseKeyHash, readApiKey } from './api-key.ts';
 
 const consumer: Consumer = { id: 'acme', plan: undefined, scopes: [], via: 'apiKey', keyId: 'acme.key1' };

@@ -5,7 +5,7 @@
  * and nothing about a stored key leaks through timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Consumer } from '../types.ts';
+import type { Consumer } from '../../contracts/policy.ts';
 
 /** Longest API key read from a request; longer ones are refused without hashing. */
 export const MAX_API_KEY_LENGTH = 512;

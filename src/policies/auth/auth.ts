@@ -4,10 +4,11 @@
  * key, a wrong key, a bad token — answers the same 401, so a caller learns nothing about which
  * keys exist; a missing scope or claim answers 403 naming it.
  */
+
+import type { Consumer } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import type { InboundPolicyFactory } from '../inbound.ts';
-import type { Consumer } from '../types.ts';
 import { readApiKey } from './api-key.ts';
 import type { AuthMethod, AuthPolicyConfig } from './schema.ts';
 

@@ -25,8 +25,8 @@ import {
 import type { Logger } from 'pino';
 import type { ConfigPath } from '../../config/issues.ts';
 import { parseDuration } from '../../config/units.ts';
-import type { IssueReporter } from '../runtime.ts';
-import type { Consumer } from '../types.ts';
+import type { IssueReporter } from '../../contracts/issues.ts';
+import type { Consumer } from '../../contracts/policy.ts';
 import type { JwtSettings } from './schema.ts';
 
 /** What the verifier needs to know about declared consumers and plans. */

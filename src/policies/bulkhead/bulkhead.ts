@@ -5,10 +5,10 @@
  * queue when its request is cancelled or its time (queueTimeout, else the call's own) runs out.
  */
 import { parseDuration } from '../../config/units.ts';
-import type { CallContext, ConnectorCall, ConnectorResult } from '../../connectors/types.ts';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { UpstreamHandler, UpstreamPolicy } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
-import type { UpstreamHandler, UpstreamPolicy } from '../types.ts';
 import type { BulkheadPolicyConfig } from './schema.ts';
 
 interface Waiter {

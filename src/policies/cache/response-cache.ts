@@ -8,12 +8,12 @@
  */
 import { stringify as stringifyQuery } from 'node:querystring';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import { type CompiledExpression, compileExpression } from '../../engine/expressions/cel.ts';
+import type { InboundContext, InboundHandler, Reply } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { type CompiledExpression, compileExpression } from '../../expressions/cel.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import type { InboundPolicyFactory } from '../inbound.ts';
 import { requestScope } from '../request-scope.ts';
-import type { InboundContext, InboundHandler, Reply } from '../types.ts';
 import { type CachedAnswer, Coalescer, decodeAnswer, encodeAnswer, LeaderGone, ownCopy } from './entry.ts';
 import type { ResponseCacheConfig } from './schema.ts';
 

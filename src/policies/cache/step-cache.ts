@@ -8,14 +8,15 @@
 import type { ConfigPath } from '../../config/issues.ts';
 import type { StepConfig } from '../../config/schema.ts';
 import { parseDuration, parseSize } from '../../config/units.ts';
-import type { CompiledExpression, Scope } from '../../engine/expressions/cel.ts';
+import type { PolicyFactoryContext } from '../../contracts/policy.ts';
 import type { FlowContext, StepPlan } from '../../engine/plan.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import type { CompiledExpression, Scope } from '../../expressions/cel.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { RawJson } from '../../json/raw.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import type { StateStore } from '../../state/stores.ts';
-import type { PolicyFactoryContext, PolicyRuntime } from '../runtime.ts';
+import type { PolicyRuntime } from '../runtime.ts';
 import { Coalescer, LeaderGone, ownCopy } from './entry.ts';
 import type { InvalidateConfig, StepCacheConfig } from './schema.ts';
 

@@ -8,11 +8,11 @@
  * answers and refusals of the gateway's own policies (bulkhead) count as neither.
  */
 import { parseDuration } from '../../config/units.ts';
-import type { CallContext, ConnectorCall, ConnectorResult } from '../../connectors/types.ts';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { UpstreamHandler, UpstreamPolicy } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import { isBackendFailure } from '../backend-failure.ts';
-import type { UpstreamHandler, UpstreamPolicy } from '../types.ts';
 import type { CircuitBreakerPolicyConfig } from './schema.ts';
 
 const BUCKETS = 10;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 import type { ConfigPath } from '../../config/issues.ts';
 import { configSchema } from '../../config/schema.ts';
+import { policyMetrics } from '../../observability/metrics.ts';
 import { createConsumerRegistry } from './registry.ts';
 
 async function registryOf(config: unknown) {
@@ -10,6 +11,7 @@ async function registryOf(config: unknown) {
   const registry = await createConsumerRegistry(configSchema.parse(config), {
     logger: pino({ level: 'silent' }),
     baseDir: '.',
+    telemetry: policyMetrics,
     issue: (at, message) => issues.push({ at, message }),
   });
   return { registry, issues };

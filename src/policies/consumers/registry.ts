@@ -10,6 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { type ConfigPath, formatPath } from '../../config/issues.ts';
 import type { ResolvedConfig } from '../../config/schema.ts';
+import type { Consumer, PolicyFactoryContext } from '../../contracts/policy.ts';
 import {
   type ApiKeyIndex,
   type ApiKeySource,
@@ -18,8 +19,6 @@ import {
   parseKeyHash,
 } from '../auth/api-key.ts';
 import { createJwtVerifier, type JwtVerifier, type SubjectDirectory } from '../auth/jwt.ts';
-import type { PolicyFactoryContext } from '../runtime.ts';
-import type { Consumer } from '../types.ts';
 import { type ConsumerConfig, consumerSchema } from './schema.ts';
 
 /** A declared consumer, with its plan's scopes folded into its own. */

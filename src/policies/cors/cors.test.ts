@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
+import type { InboundContext, Reply } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import type { InboundPolicyContext } from '../inbound.ts';
-import type { InboundContext, Reply } from '../types.ts';
 import { createCorsPolicy, preflightOf } from './cors.ts';
 import { corsPolicySchema } from './schema.ts';
 

@@ -7,9 +7,9 @@
  * or 403 CHORUS_CORS_REJECTED for an origin or a header the policy does not allow.
  */
 import { parseDuration } from '../../config/units.ts';
+import type { InboundHandler, Reply } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import type { InboundPolicyFactory } from '../inbound.ts';
-import type { InboundHandler, Reply } from '../types.ts';
 import type { CorsPolicyConfig } from './schema.ts';
 
 /** Answers a preflight for one endpoint; throws CHORUS_CORS_REJECTED when it is refused. */

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../test/support/backend.ts';
-import type { CallContext, ConnectorCall, ConnectorResult } from '../../connectors/types.ts';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { UpstreamHandler } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { UpstreamHandler } from '../types.ts';
 import { credentialsPolicy } from './credentials.ts';
 import type { BackendCredentialsConfig } from './schema.ts';
 

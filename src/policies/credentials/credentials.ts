@@ -4,10 +4,10 @@
  * headers, which every connector sends. Static values are computed once at load; only OAuth2
  * does work per call (a cached token in the common case). Secrets are never logged.
  */
-import type { CallContext, ConnectorCall, ConnectorResult } from '../../connectors/types.ts';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { IssueReporter } from '../../contracts/issues.ts';
+import type { UpstreamHandler, UpstreamPolicy } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { IssueReporter } from '../runtime.ts';
-import type { UpstreamHandler, UpstreamPolicy } from '../types.ts';
 import { OAuth2TokenSource } from './oauth2.ts';
 import type { BackendCredentialsConfig } from './schema.ts';
 

@@ -7,15 +7,15 @@
 import { createHash } from 'node:crypto';
 import type { ConfigPath } from '../../config/issues.ts';
 import { parseDuration } from '../../config/units.ts';
-import { type CompiledExpression, compileExpression } from '../../engine/expressions/cel.ts';
+import type { IssueReporter } from '../../contracts/issues.ts';
+import type { InboundContext, InboundPolicy, Reply } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { type CompiledExpression, compileExpression } from '../../expressions/cel.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import type { QuotaPeriod } from '../../state/periods.ts';
 import type { LimitDecision, StateStore, Stores } from '../../state/stores.ts';
 import type { InboundPolicyContext, InboundPolicyFactory } from '../inbound.ts';
 import { requestScope } from '../request-scope.ts';
-import type { IssueReporter } from '../runtime.ts';
-import type { InboundContext, InboundPolicy, Reply } from '../types.ts';
 import type {
   PlanQuotaConfig,
   PlanRateLimitConfig,

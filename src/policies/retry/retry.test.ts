@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { CallContext, ConnectorCall, ConnectorResult } from '../../connectors/types.ts';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { UpstreamHandler } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { UpstreamHandler } from '../types.ts';
 import { parseRetryAfter, type RetryOptions, retryPolicy } from './retry.ts';
 import { RetryBudget } from './retry-budget.ts';
 

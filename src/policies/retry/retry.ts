@@ -8,10 +8,10 @@
  * deadline and the connectors' retryable flag are what decide here, and they are ours.
  */
 import { parseDuration } from '../../config/units.ts';
-import type { CallContext, ConnectorCall, ConnectorResult } from '../../connectors/types.ts';
+import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { UpstreamHandler, UpstreamPolicy } from '../../contracts/policy.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
-import type { UpstreamHandler, UpstreamPolicy } from '../types.ts';
 import { RetryBudget } from './retry-budget.ts';
 import type { RetryPolicyConfig } from './schema.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { composePolicies } from './types.ts';
+import { composePolicies } from './compose.ts';
 
 type Handler = (trail: string[]) => Promise<string[]>;
 

@@ -3,7 +3,7 @@
  * JSON data and never copy `__proto__`/`constructor` keys, so request data cannot pollute prototypes.
  */
 import type { Environment } from '@marcbachmann/cel-js';
-import { isSafeKey } from '../../json/parse.ts';
+import { isSafeKey } from '../json/parse.ts';
 
 type Json = unknown;
 type JsonMap = Record<string, Json>;

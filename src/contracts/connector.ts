@@ -1,10 +1,12 @@
 /**
  * The contract between the flow engine and the connectors. A connector speaks one protocol
  * (http, soap, graphql, …) and never knows which endpoint called it; the engine never knows
- * which protocol a service speaks. Connectors do not import engine internals.
+ * which protocol a service speaks. A connector kind is a module: one folder that exports a
+ * `ConnectorModule`, registered by one line in `src/modules.ts`.
  */
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 
 /** The input of one operation call, built by the step's input template. */
 export interface ConnectorInput {
@@ -55,13 +57,26 @@ export interface CallContext {
   span?: Span;
 }
 
-/** A schema-ish description of an operation, for the portal and load-time checks. */
+/** A description of an operation, for the portal, load-time checks and the retry policy. */
 export interface OperationDescription {
   name: string;
   summary?: string;
   /** Inputs the operation reads (e.g. path params it needs). */
   requiredParams: readonly string[];
+  /** Whether calling it twice has the effect of calling it once (a retry may repeat it). */
+  idempotent: boolean;
   [other: string]: unknown;
+}
+
+/** One backend host of a service, as status pages show it. */
+export interface HostStatus {
+  readonly origin: string;
+  /** Calls in flight to it. */
+  readonly pending: number;
+  /** Taken out of rotation after consecutive failures (outlier ejection). */
+  readonly ejected: boolean;
+  /** The last health check's verdict (true without health checks). */
+  readonly healthy: boolean;
 }
 
 /** A live client for one service. */
@@ -75,6 +90,8 @@ export interface Connector {
    * without a standing connection are always ready. /readyz is 503 while any connector is not.
    */
   ready?(): boolean;
+  /** The backend hosts and their health, for connectors that balance over several. */
+  hosts?(): readonly HostStatus[];
   close(): Promise<void>;
 }
 
@@ -85,7 +102,7 @@ export interface ConnectorIssue {
   message: string;
 }
 
-/** Everything a connector factory gets: its service's config entry, already validated by its schema. */
+/** Everything a connector factory gets besides its service's config entry (validated by its schema). */
 export interface ConnectorFactoryContext {
   service: string;
   /** Directory of the config file, for files the service names (WSDL, .proto). */
@@ -98,3 +115,26 @@ export type ConnectorFactory<Config> = (
   config: Config,
   ctx: ConnectorFactoryContext,
 ) => Promise<Connector | { issues: ConnectorIssue[] }>;
+
+/** What a connector kind can do; the engine and the docs read it. */
+export interface ConnectorCapabilities {
+  /** Whether the kind is reached over HTTP(S) base URLs (shares the HTTP transport: balancing, TLS, health checks). */
+  readonly http: boolean;
+  /** Whether a successful answer can be forwarded undecoded (ConnectorCall.raw). */
+  readonly rawPassthrough: boolean;
+  /** Whether the kind keeps a standing connection whose loss makes the gateway not ready. */
+  readonly standingConnection: boolean;
+}
+
+/**
+ * A connector kind: its service schema (its own fields; the gateway adds the upstream policy
+ * fields), what it can do, and its factory. `kind` is the `kind:` value in the config.
+ */
+export interface ConnectorModule<Schema extends z.ZodObject = z.ZodObject> {
+  readonly kind: string;
+  /** One line for the docs' kind table. */
+  readonly summary: string;
+  readonly schema: Schema;
+  readonly capabilities: ConnectorCapabilities;
+  readonly create: ConnectorFactory<z.output<Schema>>;
+}
