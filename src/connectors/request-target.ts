@@ -6,8 +6,8 @@
 
 import type { ConnectorInput } from '../contracts/connector.ts';
 import { ChorusError } from '../errors/catalogue.ts';
+import { internal, type OperationExtras } from './call-errors.ts';
 import { type PlaceholderTemplate, parsePlaceholders } from './placeholder-template.ts';
-import { internal, type OperationExtras } from './upstream-call.ts';
 
 const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 

@@ -6,12 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
-import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
+import { ChorusError } from '../errors/catalogue.ts';
+import { errorCode, type OperationExtras } from './call-errors.ts';
 import { closedWithinGrace } from './close-grace.ts';
-
-/** The public fields every error of one operation carries. */
-// A type alias, not an interface, so it is assignable to ProblemExtras' index signature.
-export type OperationExtras = { readonly service: string; readonly operation: string };
 
 /** Errors that say the request itself cannot be sent, so sending it again cannot help. */
 const NOT_RETRYABLE_TRANSPORT: ReadonlySet<string> = new Set([
@@ -47,46 +44,6 @@ export function readCapped(stream: Readable, limit: number): Promise<Buffer | nu
   });
 }
 
-/** A gateway-side mistake (a flow passing the wrong input); never the backend's fault. */
-export function internal(extras: OperationExtras, message: string, cause?: unknown): ChorusError {
-  return new ChorusError('CHORUS_INTERNAL', message, { cause, extras });
-}
-
-/** The answer was over maxResponseBytes. */
-export function tooLarge(extras: OperationExtras, limit: number): ChorusError {
-  return new ChorusError(
-    'CHORUS_UPSTREAM_TOO_LARGE',
-    `service "${extras.service}" operation "${extras.operation}" answered more than ${limit} bytes (maxResponseBytes)`,
-    { extras },
-  );
-}
-
-/** The call's time ran out: the step's or service's timeout, or the request deadline. */
-export function timeoutError(
-  extras: OperationExtras,
-  limitMs: number,
-  deadlineBound: boolean,
-  cause: unknown,
-): ChorusError {
-  const code: ErrorCode = deadlineBound ? 'CHORUS_DEADLINE_EXCEEDED' : 'CHORUS_UPSTREAM_TIMEOUT';
-  return new ChorusError(
-    code,
-    `service "${extras.service}" operation "${extras.operation}" did not answer within ${Math.max(0, limitMs)} ms`,
-    { cause, retryable: !deadlineBound, extras },
-  );
-}
-
-/** The caller cancelled: its reason is rethrown as it is, since the engine knows why it cancelled. */
-export function cancellation(extras: OperationExtras, signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  return internal(
-    extras,
-    `service "${extras.service}" operation "${extras.operation}" was cancelled`,
-    reason,
-  );
-}
-
 /** The backend could not be reached, or undici refused to send the request. */
 export function transportError(extras: OperationExtras, error: unknown): ChorusError {
   const code = errorCode(error);
@@ -104,16 +61,6 @@ export function transportError(extras: OperationExtras, error: unknown): ChorusE
   );
 }
 
-/** The code of a Node or undici error (the first of an AggregateError). */
-export function errorCode(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'unknown error';
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') return code;
-  // Connecting to every address of a host (happy eyeballs) fails with an AggregateError.
-  if (error instanceof AggregateError && error.errors.length > 0) return errorCode(error.errors[0]);
-  return error instanceof Error ? error.name : 'unknown error';
-}
-
 /** Closes a pool, destroying its connections when calls are still running after a grace period. */
 export async function closePool(pool: Pool, service: string, logger: Logger, kind: string): Promise<void> {
   if (!(await closedWithinGrace(pool.close()))) {
@@ -123,11 +70,4 @@ export async function closePool(pool: Pool, service: string, logger: Logger, kin
     );
     await pool.destroy();
   }
-}
-
-/** A call of an operation the service does not have: the engine checks names at load, so this is a gateway bug. */
-export function unknownOperation(service: string, operation: string): ChorusError {
-  return new ChorusError('CHORUS_INTERNAL', `service "${service}" has no operation "${operation}"`, {
-    extras: { service, operation },
-  });
 }

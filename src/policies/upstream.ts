@@ -16,6 +16,7 @@
 import type { ServiceConfig } from '../config/schema.ts';
 import type { Connector } from '../contracts/connector.ts';
 import type { PolicyFactoryContext, UpstreamPolicy } from '../contracts/policy.ts';
+import type { HostStatus } from '../transports/http/balancer.ts';
 import { Bulkhead, bulkheadPolicy } from './bulkhead/bulkhead.ts';
 import {
   type BreakerStatus,
@@ -24,7 +25,6 @@ import {
   circuitBreakerPolicy,
 } from './circuit-breaker/circuit-breaker.ts';
 import { credentialsPolicy } from './credentials/credentials.ts';
-import type { HostStatus } from './load-balancing/balancer.ts';
 import { retryOptions, retryPolicy } from './retry/retry.ts';
 import type { UpstreamPolicySettings } from './upstream-schema.ts';
 

@@ -6,21 +6,19 @@
  */
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import { CANCELLED, InflightCall, TIMED_OUT } from '../connectors/inflight-call.ts';
 import {
   cancellation,
-  closePool,
   internal,
   type OperationExtras,
-  readCapped,
   timeoutError,
   tooLarge,
-  transportError,
-} from '../connectors/upstream-call.ts';
+} from '../connectors/call-errors.ts';
+import { CANCELLED, InflightCall, TIMED_OUT } from '../connectors/inflight-call.ts';
+import { closePool, readCapped, transportError } from '../connectors/upstream-call.ts';
 import type { ConnectorCall, ConnectorIssue } from '../contracts/connector.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 
-export { internal, type OperationExtras } from '../connectors/upstream-call.ts';
+export { internal, type OperationExtras } from '../connectors/call-errors.ts';
 
 /** How long close() lets in-flight calls finish before it destroys the pool's sockets. */
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */

@@ -25,9 +25,9 @@ import type {
   OperationDescription,
 } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { unknownOperation } from '../call-errors.ts';
 import { createHttpConnector } from '../http/http-connector.ts';
 import type { HttpOperationConfig, HttpServiceConfig } from '../http/schema.ts';
-import { unknownOperation } from '../upstream-call.ts';
 import {
   dataSchema,
   type JsonSchema,

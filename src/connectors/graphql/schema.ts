@@ -1,8 +1,8 @@
 /** The config of a `graphql` service: a GraphQL endpoint with named query and mutation documents. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
-import { clientTlsSchema } from '../../policies/load-balancing/schema.ts';
 import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
+import { clientTlsSchema } from '../../transports/http/schema.ts';
 
 /** One operation of a GraphQL service: a document, inline or in a file, and how its errors read. */
 export const graphqlOperationSchema = z

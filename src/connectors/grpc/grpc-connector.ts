@@ -36,7 +36,7 @@ import type {
   OperationDescription,
 } from '../../contracts/connector.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
-import { unknownOperation } from '../upstream-call.ts';
+import { unknownOperation } from '../call-errors.ts';
 import { type JsonSchema, MessageSchemas } from './message-schemas.ts';
 import type { GrpcOperationConfig, GrpcServiceConfig } from './schema.ts';
 

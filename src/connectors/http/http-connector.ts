@@ -19,25 +19,23 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../../contracts/connector.ts';
+import { isBackendFailure } from '../../errors/backend-failure.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
-import { isBackendFailure } from '../../policies/backend-failure.ts';
-import { Balancer, balancerOptions, type HostStatus } from '../../policies/load-balancing/balancer.ts';
-import { readClientTls, type TlsConnectOptions } from '../../policies/load-balancing/client-tls.ts';
-import { startHealthChecks } from '../../policies/load-balancing/health-check.ts';
-import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
-import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
+import { Balancer, balancerOptions, type HostStatus } from '../../transports/http/balancer.ts';
+import { readClientTls, type TlsConnectOptions } from '../../transports/http/client-tls.ts';
+import { startHealthChecks } from '../../transports/http/health-check.ts';
 import {
   cancellation,
-  closePool,
   internal,
   type OperationExtras,
-  readCapped,
   timeoutError,
   tooLarge,
-  transportError,
   unknownOperation,
-} from '../upstream-call.ts';
+} from '../call-errors.ts';
+import { CANCELLED, InflightCall, TIMED_OUT } from '../inflight-call.ts';
+import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
+import { closePool, readCapped, transportError } from '../upstream-call.ts';
 import type { HttpOperationConfig, HttpServiceConfig } from './schema.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -6,7 +6,8 @@ import {
   sizeSchema,
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields, urlServiceFields } from '../../policies/upstream-schema.ts';
+import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
+import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** One operation of an HTTP service. */
 export const httpOperationSchema = z

@@ -28,7 +28,7 @@ import {
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape } from '../../xml/shape.ts';
 import { XmlWriteError } from '../../xml/write.ts';
-import { unknownOperation } from '../upstream-call.ts';
+import { unknownOperation } from '../call-errors.ts';
 import { assignPrefixes, type EnvelopeParts, envelopeParts, readBody, writeEnvelope } from './envelope.ts';
 import type { SoapServiceConfig } from './schema.ts';
 import { loadWsdl, type WsdlOperation, type WsdlPort } from './wsdl.ts';

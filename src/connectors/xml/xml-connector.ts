@@ -28,8 +28,8 @@ import {
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape, checkShapePath, type ShapeNode, shapeFromPaths } from '../../xml/shape.ts';
 import { isXmlName, writeContent, writeElement, XML_DECLARATION, XmlWriteError } from '../../xml/write.ts';
+import { unknownOperation } from '../call-errors.ts';
 import { encodeStaticQuery, parsePathTemplate, requestTarget } from '../request-target.ts';
-import { unknownOperation } from '../upstream-call.ts';
 import type { XmlOperationConfig, XmlServiceConfig } from './schema.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;

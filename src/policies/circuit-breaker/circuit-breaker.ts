@@ -10,9 +10,9 @@
 import { parseDuration } from '../../config/units.ts';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
 import type { UpstreamHandler, UpstreamPolicy } from '../../contracts/policy.ts';
+import { isBackendFailure } from '../../errors/backend-failure.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
-import { isBackendFailure } from '../backend-failure.ts';
 import type { CircuitBreakerPolicyConfig } from './schema.ts';
 
 const BUCKETS = 10;

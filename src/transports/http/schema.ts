@@ -45,3 +45,19 @@ export const clientTlsSchema = z
 export type LoadBalancingConfig = z.output<typeof loadBalancingSchema>;
 export type HealthCheckConfig = z.output<typeof healthCheckSchema>;
 export type ClientTlsConfig = z.output<typeof clientTlsSchema>;
+
+const baseUrlSchema = z
+  .string()
+  .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an http:// or https:// base URL without query');
+
+/** Fields of services called over HTTP(S) base URLs. */
+export const urlServiceFields = {
+  urls: z
+    .array(baseUrlSchema)
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Several base URLs of the same service (instead of url): calls are balanced over them.'),
+  loadBalancing: loadBalancingSchema.optional(),
+  tls: clientTlsSchema.optional(),
+};

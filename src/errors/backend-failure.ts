@@ -2,7 +2,7 @@
  * Whether a failed backend call says the backend (or the host it went to) is unhealthy. The
  * circuit breaker and the load balancer's outlier ejection both judge calls by it.
  */
-import { ChorusError } from '../errors/catalogue.ts';
+import { ChorusError } from './catalogue.ts';
 
 /** Whether a failed call says the backend is unhealthy; undefined when it says nothing either way. */
 export function isBackendFailure(error: unknown, signal: AbortSignal): boolean | undefined {
