@@ -3,7 +3,7 @@
  * high enough never to refuse under load, so the table shows what counting costs. The hand-written
  * peer checks the key only (a hand-written sliding-window log would be this same code again).
  */
-import type { ChorusConfig } from '../../src/config/schema.ts';
+import type { ChorusConfig } from '../../src/modules.ts';
 import { apiKeyScenario } from './api-key.ts';
 import type { Scenario } from './types.ts';
 

@@ -3,7 +3,7 @@
  * breaker and a bulkhead, none of which ever trips under load, so the table shows what the
  * upstream policies cost on the happy path. The hand-written peer has none of them.
  */
-import type { ChorusConfig } from '../../src/config/schema.ts';
+import type { ChorusConfig } from '../../src/modules.ts';
 import { passthroughScenario } from './passthrough.ts';
 import type { Scenario } from './types.ts';
 

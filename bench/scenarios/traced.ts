@@ -3,7 +3,7 @@
  * portal's trace ring of 100 keeps every request's spans), showing what tracing costs per
  * request. No OTLP export: that cost is the exporter's and the collector's.
  */
-import type { ChorusConfig } from '../../src/config/schema.ts';
+import type { ChorusConfig } from '../../src/modules.ts';
 import { passthroughScenario } from './passthrough.ts';
 import type { Scenario } from './types.ts';
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'undici';
-import type { ChorusConfig } from '../../src/config/schema.ts';
+import type { ChorusConfig } from '../../src/modules.ts';
 
 /** Every target the harness knows; a scenario lists the ones that apply to it. */
 export const TARGET_NAMES = [

@@ -14,7 +14,7 @@ import type { Target, TargetContext } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(ROOT, 'src/cli/main.ts');
-const LOADER = path.join(ROOT, 'src/config/load.ts');
+const LOADER = path.join(ROOT, 'src/modules.ts');
 
 /** Writes the scenario's Chorus config as YAML and returns its path. */
 export function writeChorusConfig(

@@ -90,7 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === 'schema') {
-    const { configJsonSchema } = await import('../config/json-schema.ts');
+    const { configJsonSchema } = await import('../modules.ts');
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     return 0;
   }
@@ -102,7 +102,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'start') {
     return start(file, values as { port?: string; host?: string; 'log-level'?: string; workers?: string });
   }
-  const { loadConfig } = await import('../config/load.ts');
+  const { loadConfig } = await import('../modules.ts');
   const loaded = await loadConfig(file);
   if (!loaded.ok) return reportIssues(loaded.issues);
   const [{ compilePlan }, { pino }] = await Promise.all([import('../engine/compile.ts'), import('pino')]);
@@ -161,7 +161,7 @@ async function start(
   }
   const [{ createLogger }, { loadConfig }, { compilePlan }, { startGateway }] = await Promise.all([
     import('../observability/logger.ts'),
-    import('../config/load.ts'),
+    import('../modules.ts'),
     import('../engine/compile.ts'),
     import('../server/server.ts'),
   ]);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadConfig, loadConfigText } from '../modules.ts';
 import { formatIssue } from './issues.ts';
-import { loadConfig, loadConfigText } from './load.ts';
 
 function issuesOf(text: string, env: Record<string, string> = {}): string[] {
   const result = loadConfigText(text, 'g.yaml', '/tmp', env);

@@ -22,11 +22,11 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { type ConfigIssue, type ConfigPath, formatPath, type Locate, type SourcePosition } from './issues.ts';
-import { type ChorusConfig, configSchema, type ResolvedConfig } from './schema.ts';
+import type { CoreConfig } from './schema.ts';
 
 /** A validated config and what is needed to point back into its source. */
-export interface LoadedConfig {
-  config: ResolvedConfig;
+export interface LoadedConfig<Config = CoreConfig> {
+  config: Config;
   /** The file as given (used in messages). */
   file: string;
   /** Directory relative paths in the config are resolved against. */
@@ -35,7 +35,33 @@ export interface LoadedConfig {
 }
 
 /** The outcome of loading: a config, or every issue found. */
-export type LoadResult = { ok: true; loaded: LoadedConfig } | { ok: false; issues: ConfigIssue[] };
+export type LoadResult<Config = CoreConfig> =
+  | { ok: true; loaded: LoadedConfig<Config> }
+  | { ok: false; issues: ConfigIssue[] };
+
+/** Loads, interpolates and validates configs of one format (the schema the modules assemble). */
+export interface ConfigLoader<Config> {
+  /** Loads a config file (YAML, JSON, or a TS/JS module exporting defineConfig()). */
+  loadConfig(file: string, options?: LoadOptions): Promise<LoadResult<Config>>;
+  /** Parses and validates config text; `file` is only used in messages. */
+  loadConfigText(
+    text: string,
+    file: string,
+    baseDir: string,
+    env?: Record<string, string | undefined>,
+  ): LoadResult<Config>;
+  /** Validates a config object, turning zod issues into located config issues. */
+  validateConfig(raw: unknown, file: string, locate: Locate): { config?: Config; issues: ConfigIssue[] };
+}
+
+/** The loader of the config format `schema` describes. */
+export function createConfigLoader<Config>(schema: z.ZodType<Config>): ConfigLoader<Config> {
+  return {
+    loadConfig: (file, options) => loadConfig(schema, file, options),
+    loadConfigText: (text, file, baseDir, env) => loadConfigText(schema, text, file, baseDir, env),
+    validateConfig: (raw, file, locate) => validateConfig(schema, raw, file, locate),
+  };
+}
 
 /** Options of loadConfig. */
 export interface LoadOptions {
@@ -45,11 +71,14 @@ export interface LoadOptions {
 
 const TS_CONFIG = /\.(m?ts|m?js)$/;
 
-/** Loads, interpolates and validates a config file (YAML, JSON, or a TS/JS module exporting defineConfig()). */
-export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+async function loadConfig<Config>(
+  schema: z.ZodType<Config>,
+  file: string,
+  options: LoadOptions = {},
+): Promise<LoadResult<Config>> {
   const env = options.env ?? process.env;
   const baseDir = path.dirname(path.resolve(file));
-  if (TS_CONFIG.test(file)) return loadModuleConfig(file, baseDir);
+  if (TS_CONFIG.test(file)) return loadModuleConfig(schema, file, baseDir);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -57,16 +86,16 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
     return { ok: false, issues: [{ file, path: [], message: `cannot read the config: ${reason}` }] };
   }
-  return loadConfigText(text, file, baseDir, env);
+  return loadConfigText(schema, text, file, baseDir, env);
 }
 
-/** Parses and validates config text; `file` is only used in messages. */
-export function loadConfigText(
+function loadConfigText<Config>(
+  schema: z.ZodType<Config>,
   text: string,
   file: string,
   baseDir: string,
   env: Record<string, string | undefined> = process.env,
-): LoadResult {
+): LoadResult<Config> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): SourcePosition => {
@@ -86,7 +115,7 @@ export function loadConfigText(
   if (issues.length > 0) return { ok: false, issues };
   const locate = createLocate(doc, at);
   const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  const validation = validateConfig(raw, file, locate);
+  const validation = validateConfig(schema, raw, file, locate);
   issues.push(...validation.issues);
   if (issues.length > 0 || !validation.config) return { ok: false, issues };
   return { ok: true, loaded: { config: validation.config, file, baseDir, locate } };
@@ -103,13 +132,13 @@ function syntaxHint(text: string, offset: number): string {
     : '';
 }
 
-/** Validates a config object against the schema, turning zod issues into located config issues. */
-export function validateConfig(
+function validateConfig<Config>(
+  schema: z.ZodType<Config>,
   raw: unknown,
   file: string,
   locate: Locate,
-): { config?: ResolvedConfig; issues: ConfigIssue[] } {
-  const result = configSchema.safeParse(raw);
+): { config?: Config; issues: ConfigIssue[] } {
+  const result = schema.safeParse(raw);
   if (result.success) return { config: result.data, issues: [] };
   return { issues: result.error.issues.flatMap((issue) => zodIssueToConfigIssues(issue, file, locate)) };
 }
@@ -295,7 +324,11 @@ function pathOf(ancestors: readonly unknown[], node: unknown): ConfigPath {
   return out;
 }
 
-async function loadModuleConfig(file: string, baseDir: string): Promise<LoadResult> {
+async function loadModuleConfig<Config>(
+  schema: z.ZodType<Config>,
+  file: string,
+  baseDir: string,
+): Promise<LoadResult<Config>> {
   let exported: unknown;
   try {
     const module = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: unknown };
@@ -319,12 +352,7 @@ async function loadModuleConfig(file: string, baseDir: string): Promise<LoadResu
     };
   }
   const locate: Locate = () => undefined;
-  const validation = validateConfig(exported, file, locate);
+  const validation = validateConfig(schema, exported, file, locate);
   if (!validation.config) return { ok: false, issues: validation.issues };
   return { ok: true, loaded: { config: validation.config, file, baseDir, locate } };
-}
-
-/** Identity helper giving a TypeScript config its types: `export default defineConfig({...})`. */
-export function defineConfig(config: ChorusConfig): ChorusConfig {
-  return config;
 }

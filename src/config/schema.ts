@@ -3,20 +3,6 @@
  * exported JSON Schema (schema/chorus.schema.json, kept from drifting by a test).
  */
 import { z } from 'zod';
-import { amqpServiceSchema } from '../connectors/amqp/schema.ts';
-import { graphqlServiceSchema } from '../connectors/graphql/schema.ts';
-import { grpcServiceSchema } from '../connectors/grpc/schema.ts';
-import { httpServiceSchema } from '../connectors/http/schema.ts';
-import { natsServiceSchema } from '../connectors/nats/schema.ts';
-import { soapServiceSchema } from '../connectors/soap/schema.ts';
-import { xmlServiceSchema } from '../connectors/xml/schema.ts';
-import { observabilitySchema } from '../observability/schema.ts';
-import { authSettingsSchema } from '../policies/auth/schema.ts';
-import { invalidateSchema, stepCacheSchema } from '../policies/cache/schema.ts';
-import { consumersSchema, planSchema } from '../policies/consumers/schema.ts';
-import { endpointPoliciesSchema } from '../policies/schema.ts';
-import { adminSchema, portalSchema } from '../portal/schema.ts';
-import { storesSchema } from '../state/schema.ts';
 import {
   durationSchema,
   httpMethodSchema,
@@ -30,18 +16,16 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A step's code function, as written inline in a TypeScript defineConfig() config. */
 export type CodeFunction = (scope: Record<string, unknown>, ctx: { signal: AbortSignal }) => unknown;
 
-/** Every service kind Chorus knows; connectors add theirs here. */
-export const serviceSchema = z
-  .discriminatedUnion('kind', [
-    httpServiceSchema,
-    graphqlServiceSchema,
-    grpcServiceSchema,
-    natsServiceSchema,
-    amqpServiceSchema,
-    soapServiceSchema,
-    xmlServiceSchema,
-  ])
-  .describe('A backend service, named once and called by flows.');
+/**
+ * What the engine reads of every service, whatever its kind; each connector module's schema
+ * says the rest, and the gateway assembles the union of kinds (src/modules.ts).
+ */
+export interface ServiceConfig {
+  readonly kind: string;
+  readonly timeout?: number | string | undefined;
+  readonly description?: string | undefined;
+  readonly [field: string]: unknown;
+}
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -98,85 +82,96 @@ export const onErrorSchema = z
   );
 
 /** A step of a flow: exactly one of call, map or code, with optional modifiers. */
-export const stepSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(IDENTIFIER, 'step ids are letters, digits and _ (not starting with a digit)')
-      .describe('The step id; its output is steps.<id>.'),
-    description: z.string().optional().describe('What the step does, for the portal.'),
-    call: z
-      .string()
-      .regex(/^[A-Za-z][\w-]*\.[A-Za-z_][\w-]*$/, 'expected "service.operation"')
-      .optional()
-      .describe('The service operation to call, as "service.operation".'),
-    input: templateSchema.optional().describe('Template of the call input: {params, query, headers, body}.'),
-    map: templateSchema.optional().describe('Template whose value becomes the output.'),
-    code: z
-      .union([
-        z.strictObject({
-          module: z.string().describe('Path of a JS/TS module, relative to the config file.'),
-          export: z.string().default('default').describe('The exported function to call.'),
-        }),
-        z.custom<CodeFunction>((value) => typeof value === 'function', 'expected a function'),
-      ])
-      .optional()
-      .describe('A function called with the scope; its (awaited) return value is the output.'),
-    when: z
-      .string()
-      .optional()
-      .describe('A CEL expression; the step runs only when it is true (else its output is null).'),
-    forEach: z
-      .string()
-      .optional()
-      .describe(
-        'A CEL expression giving a list; the step runs once per element (`item`, `index`); output is the list.',
-      ),
-    concurrency: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe('With forEach: most runs in flight at once (default 10).'),
-    after: z
-      .array(z.string())
-      .optional()
-      .describe(
-        'Steps that must finish first, besides those read by expressions (code steps read the scope in code).',
-      ),
-    onError: onErrorSchema.optional(),
-    cache: stepCacheSchema.optional().describe("Caches the step's output (call and code steps)."),
-    invalidate: invalidateSchema
-      .optional()
-      .describe('Cache entries removed once the step has succeeded (e.g. by a write endpoint).'),
-    timeout: timeoutSchema
-      .optional()
-      .describe("Timeout of this step's call, instead of the service's; the request deadline still applies."),
-  })
-  .superRefine((step, ctx) => {
-    const kinds = (['call', 'map', 'code'] as const).filter((kind) => step[kind] !== undefined);
-    if (kinds.length !== 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          kinds.length === 0
-            ? 'a step needs one of call, map or code'
-            : `a step has exactly one of call, map or code, not ${kinds.join(' and ')}`,
-      });
-    }
-    if (step.input !== undefined && step.call === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['input'], message: 'input is only for call steps' });
-    }
-    if (step.concurrency !== undefined && step.forEach === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['concurrency'],
-        message: 'concurrency is only for forEach steps',
-      });
-    }
-  })
-  .describe('A step of a flow.');
+const stepShape = {
+  id: z
+    .string()
+    .regex(IDENTIFIER, 'step ids are letters, digits and _ (not starting with a digit)')
+    .describe('The step id; its output is steps.<id>.'),
+  description: z.string().optional().describe('What the step does, for the portal.'),
+  call: z
+    .string()
+    .regex(/^[A-Za-z][\w-]*\.[A-Za-z_][\w-]*$/, 'expected "service.operation"')
+    .optional()
+    .describe('The service operation to call, as "service.operation".'),
+  input: templateSchema.optional().describe('Template of the call input: {params, query, headers, body}.'),
+  map: templateSchema.optional().describe('Template whose value becomes the output.'),
+  code: z
+    .union([
+      z.strictObject({
+        module: z.string().describe('Path of a JS/TS module, relative to the config file.'),
+        export: z.string().default('default').describe('The exported function to call.'),
+      }),
+      z.custom<CodeFunction>((value) => typeof value === 'function', 'expected a function'),
+    ])
+    .optional()
+    .describe('A function called with the scope; its (awaited) return value is the output.'),
+  when: z
+    .string()
+    .optional()
+    .describe('A CEL expression; the step runs only when it is true (else its output is null).'),
+  forEach: z
+    .string()
+    .optional()
+    .describe(
+      'A CEL expression giving a list; the step runs once per element (`item`, `index`); output is the list.',
+    ),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('With forEach: most runs in flight at once (default 10).'),
+  after: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Steps that must finish first, besides those read by expressions (code steps read the scope in code).',
+    ),
+  onError: onErrorSchema.optional(),
+  timeout: timeoutSchema
+    .optional()
+    .describe("Timeout of this step's call, instead of the service's; the request deadline still applies."),
+};
+
+/**
+ * A step schema with the fields modules add (e.g. the step cache's `cache` and `invalidate`).
+ * Exactly one of call, map or code.
+ */
+/** The core fields of a step, as the refinement reads them. */
+type StepCore = z.output<z.ZodObject<typeof stepShape>>;
+
+export function buildStepSchema<Extra extends z.ZodRawShape>(extra: Extra) {
+  return z
+    .strictObject({ ...stepShape, ...extra })
+    .superRefine((value, ctx) => {
+      const step = value as StepCore;
+      const kinds = (['call', 'map', 'code'] as const).filter((kind) => step[kind] !== undefined);
+      if (kinds.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            kinds.length === 0
+              ? 'a step needs one of call, map or code'
+              : `a step has exactly one of call, map or code, not ${kinds.join(' and ')}`,
+        });
+      }
+      if (step.input !== undefined && step.call === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['input'], message: 'input is only for call steps' });
+      }
+      if (step.concurrency !== undefined && step.forEach === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['concurrency'],
+          message: 'concurrency is only for forEach steps',
+        });
+      }
+    })
+    .describe('A step of a flow.');
+}
+
+/** The core step schema, without the fields modules add. */
+export const stepSchema = buildStepSchema({});
 
 /** The response an endpoint answers with, built after the flow. */
 export const responseSchema = z
@@ -200,57 +195,65 @@ export const responseCaseSchema = responseSchema
   })
   .describe('A response that answers when its condition holds.');
 
-/** A public operation of the API. */
-export const endpointSchema = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(IDENTIFIER)
-      .optional()
-      .describe('Operation id (default: derived from method and path).'),
-    method: httpMethodSchema,
-    path: z
-      .string()
-      .regex(/^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/{}]*$/, 'expected a path such as /items/{id}')
-      .describe('The public path; {name} segments are path parameters.'),
-    summary: z.string().optional().describe('One line for the portal.'),
-    description: z.string().optional().describe('Longer documentation (Markdown).'),
-    tags: z.array(z.string()).optional().describe('Groups in the portal.'),
-    input: inputSchema.optional(),
-    policies: endpointPoliciesSchema
-      .optional()
-      .describe('Inbound policies of this endpoint; each replaces the gateway default of the same name.'),
-    timeout: timeoutSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
-    flow: z
-      .array(stepSchema)
-      .default([])
-      .describe('The steps; they run as soon as their dependencies are done.'),
-    response: z
-      .union([responseSchema, z.array(responseCaseSchema).min(1)])
-      .optional()
-      .describe('The response, or a list of responses of which the first whose `when` holds answers.'),
-  })
-  .superRefine((endpoint, ctx) => {
-    if (!Array.isArray(endpoint.response)) return;
-    const last = endpoint.response.length - 1;
-    endpoint.response.forEach((entry, index) => {
-      if (index === last && entry.when !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['response', index, 'when'],
-          message: 'the last response must have no when: it answers when no other does',
-        });
-      }
-      if (index < last && entry.when === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['response', index],
-          message: 'only the last response may omit when (the ones after it could never answer)',
-        });
-      }
-    });
-  })
-  .describe('A public endpoint.');
+/** A public operation of the API, with the inbound policies and step schema the modules make. */
+export function buildEndpointSchema<Policies extends z.ZodObject, Step extends z.ZodType>(
+  policies: Policies,
+  step: Step,
+) {
+  return z
+    .strictObject({
+      id: z
+        .string()
+        .regex(IDENTIFIER)
+        .optional()
+        .describe('Operation id (default: derived from method and path).'),
+      method: httpMethodSchema,
+      path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/{}]*$/, 'expected a path such as /items/{id}')
+        .describe('The public path; {name} segments are path parameters.'),
+      summary: z.string().optional().describe('One line for the portal.'),
+      description: z.string().optional().describe('Longer documentation (Markdown).'),
+      tags: z.array(z.string()).optional().describe('Groups in the portal.'),
+      input: inputSchema.optional(),
+      policies: policies
+        .optional()
+        .describe('Inbound policies of this endpoint; each replaces the gateway default of the same name.'),
+      timeout: timeoutSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
+      flow: z.array(step).default([]).describe('The steps; they run as soon as their dependencies are done.'),
+      response: z
+        .union([responseSchema, z.array(responseCaseSchema).min(1)])
+        .optional()
+        .describe('The response, or a list of responses of which the first whose `when` holds answers.'),
+    })
+    .superRefine((endpoint, ctx) => {
+      if (!Array.isArray(endpoint.response)) return;
+      const last = endpoint.response.length - 1;
+      endpoint.response.forEach((entry, index) => {
+        if (index === last && entry.when !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['response', index, 'when'],
+            message: 'the last response must have no when: it answers when no other does',
+          });
+        }
+        if (index < last && entry.when === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['response', index],
+            message: 'only the last response may omit when (the ones after it could never answer)',
+          });
+        }
+      });
+    })
+    .describe('A public endpoint.');
+}
+
+/** The core endpoint schema: inbound policies and step extras left open to the modules. */
+export const endpointSchema = buildEndpointSchema(
+  z.record(z.string(), z.unknown()) as unknown as z.ZodObject,
+  stepSchema,
+);
 
 /** Settings of the listener. */
 export const serverSchema = z
@@ -285,43 +288,70 @@ export const serverSchema = z
   })
   .describe('The HTTP listener.');
 
-/** The whole gateway config. */
-export const configSchema = z
-  .strictObject({
-    $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
-    version: z.literal(1).default(1).describe('Config format version.'),
-    server: serverSchema.default(serverSchema.parse({})),
-    vars: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .describe('Constants available to expressions as vars.'),
-    services: z
-      .record(
-        z.string().regex(/^[A-Za-z][\w-]*$/, 'service names are letters, digits, _ and -'),
-        serviceSchema,
-      )
-      .default({})
-      .describe('The backends, by name.'),
-    endpoints: z.array(endpointSchema).default([]).describe('The public API.'),
-    policies: endpointPoliciesSchema
-      .default({})
-      .describe('Inbound policies applied to every endpoint unless it declares its own.'),
-    auth: authSettingsSchema.optional().describe('How callers authenticate (API keys, JWT).'),
-    consumers: consumersSchema.default([]).describe('Who calls the API, with their keys and plan.'),
-    plans: z.record(z.string(), planSchema).default({}).describe('Plans by name: rate limit, quota, scopes.'),
-    stores: storesSchema.optional().describe('Where shared state lives (memory by default, Redis).'),
-    portal: portalSchema.default(portalSchema.parse({})),
-    admin: adminSchema.default(adminSchema.parse({})),
-    observability: observabilitySchema.default(observabilitySchema.parse({})),
-  })
-  .describe('A Chorus gateway config.');
+/** What the modules add to the config format: service kinds, inbound policies, step fields, top-level sections. */
+export interface ConfigParts<
+  Service extends z.ZodType,
+  Policies extends z.ZodObject,
+  StepFields extends z.ZodRawShape,
+  Sections extends z.ZodRawShape,
+> {
+  /** The union of every service kind's schema (each with the upstream policy fields). */
+  readonly service: Service;
+  /** The inbound policies an endpoint (and the gateway default) may declare. */
+  readonly policies: Policies;
+  /** Fields a step may carry besides the core ones (e.g. cache, invalidate). */
+  readonly stepFields: StepFields;
+  /** Top-level sections owned by modules (auth, consumers, plans, stores, portal, admin, observability). */
+  readonly sections: Sections;
+}
 
-/** A config as a user writes it (defaults optional). */
-export type ChorusConfig = z.input<typeof configSchema>;
-/** A config after validation, with defaults filled in. */
-export type ResolvedConfig = z.output<typeof configSchema>;
-export type EndpointConfig = z.output<typeof endpointSchema>;
-export type StepConfig = z.output<typeof stepSchema>;
+/** The whole gateway config, assembled from the core and what the modules add. */
+export function buildConfigSchema<
+  Service extends z.ZodType,
+  Policies extends z.ZodObject,
+  StepFields extends z.ZodRawShape,
+  Sections extends z.ZodRawShape,
+>(parts: ConfigParts<Service, Policies, StepFields, Sections>) {
+  const step = buildStepSchema(parts.stepFields);
+  return z
+    .strictObject({
+      $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
+      version: z.literal(1).default(1).describe('Config format version.'),
+      server: serverSchema.default(serverSchema.parse({})),
+      vars: z
+        .record(z.string(), z.unknown())
+        .default({})
+        .describe('Constants available to expressions as vars.'),
+      services: z
+        .record(
+          z.string().regex(/^[A-Za-z][\w-]*$/, 'service names are letters, digits, _ and -'),
+          parts.service,
+        )
+        .default({})
+        .describe('The backends, by name.'),
+      endpoints: z.array(buildEndpointSchema(parts.policies, step)).default([]).describe('The public API.'),
+      policies: parts.policies
+        .default({} as z.core.util.NoUndefined<z.output<Policies>>)
+        .describe('Inbound policies applied to every endpoint unless it declares its own.'),
+      ...parts.sections,
+    })
+    .describe('A Chorus gateway config.');
+}
+
+/**
+ * The core of every config, as the engine reads it: services, endpoints and steps with the
+ * modules' fields left open. The full format is `configSchema` in src/modules.ts.
+ */
+const coreConfigSchema = buildConfigSchema({
+  service: z.looseObject({ kind: z.string() }),
+  policies: z.looseObject({}),
+  stepFields: { cache: z.unknown().optional(), invalidate: z.unknown().optional() },
+  sections: {},
+});
+
+/** A config after validation, as the core reads it (module sections are typed by their own schemas). */
+export type CoreConfig = z.output<typeof coreConfigSchema>;
+export type EndpointConfig = CoreConfig['endpoints'][number];
+export type StepConfig = EndpointConfig['flow'][number];
 export type ParameterConfig = z.output<typeof parameterSchema>;
-export type ServiceConfig = z.output<typeof serviceSchema>;
 export type ServerConfig = z.output<typeof serverSchema>;

@@ -9,9 +9,8 @@ import type { Logger } from 'pino';
 import type { ConfigIssue, ConfigPath } from '../config/issues.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { resolveOperationIds } from '../config/operation-ids.ts';
-import type { CodeFunction, EndpointConfig, ResolvedConfig, StepConfig } from '../config/schema.ts';
+import type { CodeFunction, EndpointConfig, StepConfig } from '../config/schema.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
-import { createConnector } from '../connectors/registry.ts';
 import type { Connector, ConnectorResult } from '../contracts/connector.ts';
 import type { UpstreamHandler } from '../contracts/policy.ts';
 import { ChorusError } from '../errors/catalogue.ts';
@@ -23,6 +22,7 @@ import {
 } from '../expressions/cel.ts';
 import { type CompiledTemplate, compileTemplate, type TemplateIssue } from '../expressions/template.ts';
 import { RawJson } from '../json/raw.ts';
+import { connectorModules, type ResolvedConfig } from '../modules.ts';
 import { backendCallMetrics, policyMetrics } from '../observability/metrics.ts';
 import { wrapStepCaching } from '../policies/cache/step-cache.ts';
 import { composePolicies } from '../policies/compose.ts';
@@ -77,7 +77,10 @@ function locatedRefs(
 }
 
 /** Compiles a loaded config into a plan. On issues, connectors already built are closed. */
-export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise<CompileResult> {
+export async function compilePlan(
+  loaded: LoadedConfig<ResolvedConfig>,
+  logger: Logger,
+): Promise<CompileResult> {
   const { config, file, locate } = loaded;
   const issues: ConfigIssue[] = [];
   const issue = (at: ConfigPath, message: string, options?: { key?: boolean; offset?: number }): void => {
@@ -91,7 +94,8 @@ export async function compilePlan(loaded: LoadedConfig, logger: Logger): Promise
     Object.entries(config.services).map(async ([name, service]) => {
       serviceTimeouts.set(name, durationOf(service.timeout, DEFAULT_SERVICE_TIMEOUT_MS));
       try {
-        const built = await createConnector(service, { service: name, baseDir: loaded.baseDir, logger });
+        const module = connectorModules.get(service.kind)!;
+        const built = await module.create(service, { service: name, baseDir: loaded.baseDir, logger });
         if ('issues' in built)
           for (const found of built.issues) issue(['services', name, ...found.path], found.message);
         else connectors.set(name, built);

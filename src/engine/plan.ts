@@ -4,11 +4,11 @@
  */
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from '../config/schema.ts';
 import type { Connector } from '../contracts/connector.ts';
 import type { Consumer, InboundHandler } from '../contracts/policy.ts';
 import type { CompiledExpression, Scope } from '../expressions/cel.ts';
 import type { CompiledTemplate } from '../expressions/template.ts';
+import type { ResolvedConfig } from '../modules.ts';
 import type { ClientIpResolver } from '../policies/client-ip.ts';
 import type { InputValidator } from './input.ts';
 

@@ -23,8 +23,8 @@ import {
   type SpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import type { ResolvedConfig } from '../config/schema.ts';
 import { parseDuration } from '../config/units.ts';
+import type { ObservabilityConfig } from './schema.ts';
 import { spanTime } from './span-clock.ts';
 import { TraceRing } from './trace-ring.ts';
 
@@ -61,7 +61,14 @@ export interface TracingOptions {
 const propagator = new W3CTraceContextPropagator();
 
 /** Builds the tracing of a gateway, or undefined when no trace is kept nor exported. */
-export function createTracing(config: ResolvedConfig, options: TracingOptions = {}): Tracing | undefined {
+/** The parts of the config tracing reads. */
+export interface TracingSettings {
+  readonly observability: ObservabilityConfig;
+  /** The admin credential: request traces are kept only when someone can read them. */
+  readonly admin: { readonly credential?: string | undefined };
+}
+
+export function createTracing(config: TracingSettings, options: TracingOptions = {}): Tracing | undefined {
   const settings = config.observability.tracing;
   const ring =
     config.admin.credential !== undefined && settings.ring > 0 ? new TraceRing(settings.ring) : undefined;

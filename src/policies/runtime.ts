@@ -2,8 +2,9 @@
  * What policies share across a plan, built once at load: the client-address resolver, the
  * consumers and their keys, the state stores (memory, Redis). Closed with the plan.
  */
-import type { ResolvedConfig } from '../config/schema.ts';
+
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
+import type { ResolvedConfig } from '../modules.ts';
 import { createStores, type Stores } from '../state/stores.ts';
 import { type ClientIpResolver, createClientIpResolver } from './client-ip.ts';
 import { type ConsumerRegistry, createConsumerRegistry } from './consumers/registry.ts';

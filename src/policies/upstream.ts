@@ -66,7 +66,7 @@ export function upstreamStatus(connector: Connector): UpstreamStatus {
 
 /** Builds the policies of one service, outermost first; problems go to ctx.issue. */
 export function compileUpstreamPolicies(config: ServiceConfig, ctx: UpstreamPolicyContext): UpstreamPolicy[] {
-  const settings: UpstreamPolicySettings = config;
+  const settings = config as UpstreamPolicySettings;
   const at = ['services', ctx.service] as const;
   const policies: UpstreamPolicy[] = [];
   const registered: { breaker?: CircuitBreaker; bulkhead?: Bulkhead } = {};

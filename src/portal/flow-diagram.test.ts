@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { loadConfig } from '../config/load.ts';
 import { compilePlan } from '../engine/compile.ts';
+import { loadConfig } from '../modules.ts';
 import { renderFlowDiagram } from './flow-diagram.ts';
 
 async function compiled(yaml: string) {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
-import { configSchema } from '../config/schema.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
+import { configSchema } from '../modules.ts';
 import { generateOpenApi, type OpenApiDocument } from './openapi.ts';
 
 const config = configSchema.parse({

@@ -4,8 +4,9 @@
  */
 
 import { claimId, deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
-import type { EndpointConfig, ParameterConfig, ResolvedConfig } from '../config/schema.ts';
+import type { EndpointConfig, ParameterConfig } from '../config/schema.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
+import type { ResolvedConfig } from '../modules.ts';
 
 /** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
 export type JsonSchema = Record<string, unknown>;
@@ -173,23 +174,24 @@ function securityOf(config: ResolvedConfig): SecurityContext {
   return { schemes, used: new Set(), jwt: jwt !== undefined };
 }
 
-type PolicyName = keyof NonNullable<EndpointConfig['policies']>;
+type EndpointPolicies = ResolvedConfig['policies'];
+type PolicyName = keyof EndpointPolicies;
 
 /** An endpoint's own policy entry, else the gateway default; `false` turns it off. */
 function effectivePolicy<Name extends PolicyName>(
   endpoint: EndpointConfig,
   defaults: ResolvedConfig['policies'] | undefined,
   name: Name,
-): Exclude<NonNullable<EndpointConfig['policies']>[Name], false> | undefined {
-  const own = endpoint.policies?.[name];
+): Exclude<EndpointPolicies[Name], false> | undefined {
+  const own = (endpoint.policies as EndpointPolicies | undefined)?.[name];
   const chosen = own !== undefined ? own : defaults?.[name];
   return chosen === false || chosen === undefined
     ? undefined
-    : (chosen as Exclude<NonNullable<EndpointConfig['policies']>[Name], false>);
+    : (chosen as Exclude<EndpointPolicies[Name], false>);
 }
 
 function normalizeAuth(
-  auth: NonNullable<Exclude<NonNullable<EndpointConfig['policies']>['auth'], false>>,
+  auth: NonNullable<Exclude<EndpointPolicies['auth'], false>>,
   security: SecurityContext,
 ): { methods: string[]; scopes: string[]; claims: boolean; anonymous: boolean } {
   const defaults = security.jwt ? ['apiKey', 'jwt'] : ['apiKey'];

@@ -4,10 +4,10 @@
  */
 import type { ConfigPath } from '../config/issues.ts';
 import { resolveOperationIds } from '../config/operation-ids.ts';
-import type { ResolvedConfig } from '../config/schema.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
 import type { IssueReporter } from '../contracts/issues.ts';
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
+import type { ResolvedConfig } from '../modules.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRedisStore, type RedisStore } from './redis-store.ts';
 import { memoryStoreSchema } from './schema.ts';

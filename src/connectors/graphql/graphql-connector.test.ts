@@ -12,10 +12,10 @@ import {
   startGraphqlBackend,
 } from '../../../test/support/graphql-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { loadConfigText } from '../../config/load.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { loadConfigText } from '../../modules.ts';
 import { createGraphqlConnector } from './graphql-connector.ts';
 import { graphqlServiceSchema } from './schema.ts';
 

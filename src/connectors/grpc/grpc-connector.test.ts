@@ -14,10 +14,10 @@ import {
   startGrpcBackend,
 } from '../../../test/support/grpc-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { loadConfigText } from '../../config/load.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { loadConfigText } from '../../modules.ts';
 import { createGrpcConnector } from './grpc-connector.ts';
 import { grpcServiceSchema } from './schema.ts';
 

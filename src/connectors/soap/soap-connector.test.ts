@@ -8,10 +8,10 @@ import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { FIXTURES, type SoapBackend, startSoapBackend } from '../../../test/support/soap-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { loadConfigText } from '../../config/load.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
 import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { loadConfigText } from '../../modules.ts';
 import { soapServiceSchema } from './schema.ts';
 import { createSoapConnector } from './soap-connector.ts';
 

@@ -6,8 +6,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../test/support/backend.ts';
 import { startTestGateway, writeConfig } from '../../../test/support/gateway.ts';
-import { loadConfig } from '../../config/load.ts';
 import { compilePlan } from '../../engine/compile.ts';
+import { loadConfig } from '../../modules.ts';
 import { metricsRegistry } from '../../observability/metrics.ts';
 import { type Gateway, startGateway } from '../../server/server.ts';
 

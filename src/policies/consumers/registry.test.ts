@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import type { ConfigPath } from '../../config/issues.ts';
-import { configSchema } from '../../config/schema.ts';
+import { configSchema } from '../../modules.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import { createConsumerRegistry } from './registry.ts';
 

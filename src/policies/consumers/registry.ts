@@ -9,8 +9,8 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { type ConfigPath, formatPath } from '../../config/issues.ts';
-import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Consumer, PolicyFactoryContext } from '../../contracts/policy.ts';
+import type { ResolvedConfig } from '../../modules.ts';
 import {
   type ApiKeyIndex,
   type ApiKeySource,

@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../test/support/backend.ts';
 import { startTestGateway, writeConfig } from '../../../test/support/gateway.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { loadConfig } from '../../config/load.ts';
 import { compilePlan } from '../../engine/compile.ts';
+import { loadConfig } from '../../modules.ts';
 import type { Gateway } from '../../server/server.ts';
 
 async function issuesOf(text: string): Promise<string[]> {

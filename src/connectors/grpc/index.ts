@@ -1,0 +1,12 @@
+/** The grpc connector kind: unary gRPC calls described by .proto files. */
+import type { ConnectorModule } from '../../contracts/connector.ts';
+import { createGrpcConnector } from './grpc-connector.ts';
+import { grpcServiceSchema } from './schema.ts';
+
+export const grpcConnector: ConnectorModule<typeof grpcServiceSchema> = {
+  kind: 'grpc',
+  summary: 'unary gRPC calls described by .proto files',
+  schema: grpcServiceSchema,
+  capabilities: { http: false, rawPassthrough: false, standingConnection: false },
+  create: createGrpcConnector,
+};
