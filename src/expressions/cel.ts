@@ -115,6 +115,11 @@ function memberPath(node: unknown, optional = true): string[] | undefined {
   return undefined;
 }
 
+/** The name a member access reads when it is written out (`a.b`, `a['b']`), else undefined. */
+function literalKey(key: unknown): unknown {
+  return typeof key === 'string' ? key : isAstNode(key) && key.op === 'value' ? key.args : undefined;
+}
+
 /** Walks the AST collecting `steps.<id>` references, `request.*` reads and free top-level variables. */
 function analyse(root: unknown): {
   stepRefs: Set<string>;
@@ -155,12 +160,7 @@ function analyse(root: unknown): {
       const [envTarget, envKey] = args as [unknown, unknown];
       if (isAstNode(envTarget) && envTarget.op === 'id' && envTarget.args === 'env' && !bound.has('env')) {
         variables.add('env');
-        const name =
-          typeof envKey === 'string'
-            ? envKey
-            : isAstNode(envKey) && envKey.op === 'value'
-              ? envKey.args
-              : undefined;
+        const name = literalKey(envKey);
         if (typeof name === 'string') envReads.add(name);
         else dynamicEnv = true;
         return;
@@ -168,8 +168,7 @@ function analyse(root: unknown): {
       const [target, key] = args as [unknown, unknown];
       if (isAstNode(target) && target.op === 'id' && target.args === 'steps' && !bound.has('steps')) {
         variables.add('steps');
-        const name =
-          typeof key === 'string' ? key : isAstNode(key) && key.op === 'value' ? key.args : undefined;
+        const name = literalKey(key);
         if (typeof name === 'string') stepRefs.add(name);
         else {
           dynamicSteps = true;

@@ -75,6 +75,14 @@ function toNumber(value: unknown): number {
 
 /** Registers the orchestration functions on a CEL environment. */
 export function registerOrchestrationFunctions(env: Environment): void {
+  registerMixedArithmetic(env);
+  registerMergingAndListFunctions(env);
+  registerMapFunctions(env);
+  registerStringFunctions(env);
+  registerTimeFunctions(env);
+}
+
+function registerMixedArithmetic(env: Environment): void {
   // JSON numbers arrive as doubles while CEL literals are ints: mixed arithmetic must just work.
   for (const op of ['+', '-', '*', '/'] as const) {
     const apply = (a: number, b: number): number =>
@@ -82,6 +90,9 @@ export function registerOrchestrationFunctions(env: Environment): void {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => apply(a, Number(b)));
     env.registerOperator(`int ${op} double`, (a: bigint, b: number) => apply(Number(a), b));
   }
+}
+
+function registerMergingAndListFunctions(env: Environment): void {
   env.registerFunction('merge(map, map): map', (a: unknown, b: unknown) => assign(assign({}, a), b), {
     description: 'A new map with the keys of both; the second wins.',
   });
@@ -115,6 +126,9 @@ export function registerOrchestrationFunctions(env: Environment): void {
       description: 'The sum of a list of numbers.',
     },
   );
+}
+
+function registerMapFunctions(env: Environment): void {
   env.registerFunction('keys(map): list', (map: JsonMap) => Object.keys(map), {
     description: 'The keys of a map.',
   });
@@ -141,6 +155,9 @@ export function registerOrchestrationFunctions(env: Environment): void {
     },
     { description: 'A map without the named keys.' },
   );
+}
+
+function registerStringFunctions(env: Environment): void {
   env.registerFunction('string.replaceAll(string, string): string', (s: string, a: string, b: string) =>
     s.replaceAll(a, b),
   );
@@ -156,6 +173,9 @@ export function registerOrchestrationFunctions(env: Environment): void {
   env.registerFunction('toJson(dyn): string', (value: unknown) =>
     JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
   );
+}
+
+function registerTimeFunctions(env: Environment): void {
   env.registerFunction('now(): google.protobuf.Timestamp', () => new Date(), {
     description: 'The current time.',
   });
