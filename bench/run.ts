@@ -124,6 +124,8 @@ for (const name of scenarioNames) {
   const targets = scenario.targets.filter(
     (target): target is TargetName => !requested || requested.includes(target) || target === 'handwritten',
   );
+  // CHORUS_BASELINE: the same scenario on another checkout, interleaved with this one.
+  if (process.env.CHORUS_BASELINE && targets.includes('chorus')) targets.push('chorus-baseline');
   console.error(`scenario ${name}: ${scenario.title} — ${targets.join(', ')}`);
   const result = await measureScenario(scenario, targets, options);
   addRatios(result);

@@ -17,6 +17,7 @@ export const TARGET_NAMES = [
   'express-gateway',
   'graphql-mercurius',
   'chorus',
+  'chorus-baseline',
 ] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 

@@ -10,10 +10,9 @@ import { stringify } from 'yaml';
 import { GATEWAY_CORE } from '../lib/cores.ts';
 import { freePort, startChild, waitUntilReady } from '../lib/process.ts';
 import type { Scenario } from '../scenarios/types.ts';
-import type { Target, TargetContext } from './types.ts';
+import type { RunningTarget, Target, TargetContext } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'src/cli/main.ts');
 const LOADER = path.join(ROOT, 'src/modules.ts');
 
 /** Writes the scenario's Chorus config as YAML and returns its path. */
@@ -43,22 +42,54 @@ export async function validateChorusConfig(file: string): Promise<string | undef
   return (result.issues ?? []).map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
-export const chorusTarget: Target = {
-  name: 'chorus',
-  description: 'Chorus (this project), config per scenario, --log-level warn',
-  unavailable: () =>
-    existsSync(CLI) ? undefined : 'src/cli/main.ts does not exist yet (Chorus is not runnable)',
-  async start(context) {
+/** Chorus started from a checkout at `root` (this one, or a baseline to compare against). */
+function chorusTargetAt(
+  name: 'chorus' | 'chorus-baseline',
+  root: string | undefined,
+  description: string,
+): Target {
+  const cli = root === undefined ? undefined : path.join(root, 'src/cli/main.ts');
+  return {
+    name,
+    description,
+    unavailable: () =>
+      cli === undefined
+        ? 'set CHORUS_BASELINE to a checkout (with node_modules) of the commit to compare against'
+        : existsSync(cli)
+          ? undefined
+          : `${cli} does not exist (Chorus is not runnable there)`,
+    start: (context) => startChorus(context, root!, cli!),
+  };
+}
+
+export const chorusTarget: Target = chorusTargetAt(
+  'chorus',
+  ROOT,
+  'Chorus (this project), config per scenario, --log-level warn',
+);
+
+/**
+ * The same scenarios on another checkout of Chorus (CHORUS_BASELINE=/path/to/checkout), measured
+ * in the same run, interleaved with this one: "no regression" is a ratio, not two runs' numbers.
+ */
+export const chorusBaselineTarget: Target = chorusTargetAt(
+  'chorus-baseline',
+  process.env.CHORUS_BASELINE,
+  `Chorus at ${process.env.CHORUS_BASELINE ?? '$CHORUS_BASELINE'}, same config`,
+);
+
+async function startChorus(context: TargetContext, root: string, cli: string): Promise<RunningTarget> {
+  {
     const port = await freePort();
     const file = writeChorusConfig(context.scenario, context.backends, port);
     const invalid = await validateChorusConfig(file);
     if (invalid) throw new Error(`config ${file} rejected by Chorus: ${invalid}`);
     const child = startChild({
-      name: 'chorus',
+      name: root === ROOT ? 'chorus' : 'chorus-baseline',
       command: process.execPath,
-      args: [CLI, 'start', file, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'],
+      args: [cli, 'start', file, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'],
       core: GATEWAY_CORE,
-      cwd: ROOT,
+      cwd: root,
       env: { NODE_ENV: 'production' },
     });
     const origin = `http://127.0.0.1:${port}`;
@@ -73,5 +104,5 @@ export const chorusTarget: Target = {
       await child.stop();
       throw error;
     }
-  },
-};
+  }
+}

@@ -1,6 +1,6 @@
 /** The target registry, in table order. */
 import type { TargetName } from '../scenarios/types.ts';
-import { chorusTarget } from './chorus.ts';
+import { chorusBaselineTarget, chorusTarget } from './chorus.ts';
 import { directTarget } from './direct.ts';
 import { expressGatewayTarget } from './express-gateway.ts';
 import { fastGatewayTarget } from './fast-gateway.ts';
@@ -19,4 +19,5 @@ export const TARGETS: Record<TargetName, Target> = {
   'express-gateway': expressGatewayTarget,
   'graphql-mercurius': graphqlMercuriusTarget,
   chorus: chorusTarget,
+  'chorus-baseline': chorusBaselineTarget,
 };
