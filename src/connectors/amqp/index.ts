@@ -1,0 +1,14 @@
+/** The amqp connector kind: RPC and publish over AMQP 0-9-1 (RabbitMQ). */
+import type { ConnectorModule } from '../../contracts/connector.ts';
+import { createAmqpConnector } from './amqp-connector.ts';
+import { amqpServiceSchema } from './schema.ts';
+
+export const amqpConnector: ConnectorModule<typeof amqpServiceSchema> = {
+  kind: 'amqp',
+  summary: 'RPC and publish over AMQP 0-9-1 (RabbitMQ)',
+  schema: amqpServiceSchema,
+  // A JSON reply a call only forwards comes back undecoded (ConnectorCall.raw); the connection and its
+  // channels are kept up in the background and /readyz waits for them.
+  capabilities: { http: false, rawPassthrough: true, standingConnection: true },
+  create: createAmqpConnector,
+};

@@ -1,0 +1,14 @@
+/** The grpc connector kind: unary gRPC calls described by .proto files. */
+import type { ConnectorModule } from '../../contracts/connector.ts';
+import { createGrpcConnector } from './grpc-connector.ts';
+import { grpcServiceSchema } from './schema.ts';
+
+export const grpcConnector: ConnectorModule<typeof grpcServiceSchema> = {
+  kind: 'grpc',
+  summary: 'unary gRPC calls described by .proto files',
+  schema: grpcServiceSchema,
+  // Answers are always decoded from protobuf (no raw passthrough); the channel connects lazily, on the
+  // first call, so readiness never waits for it.
+  capabilities: { http: false, rawPassthrough: false, standingConnection: false },
+  create: createGrpcConnector,
+};

@@ -1,0 +1,14 @@
+/** The nats connector kind: request/reply and publish over NATS. */
+import type { ConnectorModule } from '../../contracts/connector.ts';
+import { createNatsConnector } from './nats-connector.ts';
+import { natsServiceSchema } from './schema.ts';
+
+export const natsConnector: ConnectorModule<typeof natsServiceSchema> = {
+  kind: 'nats',
+  summary: 'request/reply and publish over NATS',
+  schema: natsServiceSchema,
+  // A JSON reply a call only forwards comes back undecoded (ConnectorCall.raw); the connection is kept
+  // up in the background and /readyz waits for it.
+  capabilities: { http: false, rawPassthrough: true, standingConnection: true },
+  create: createNatsConnector,
+};
