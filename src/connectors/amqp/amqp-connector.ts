@@ -26,8 +26,9 @@ import type {
   OperationDescription,
 } from '../../contracts/connector.ts';
 import { unknownOperation } from '../call-errors.ts';
+import { callLimit } from '../call-limit.ts';
 import { unavailable } from '../messaging/broker-errors.ts';
-import { PendingReplies, PendingReply, replyLimit } from '../messaging/pending-replies.ts';
+import { PendingReplies, PendingReply } from '../messaging/pending-replies.ts';
 import { AmqpLink, DIRECT_REPLY_TO, describeError } from './amqp-connection.ts';
 import { buildHeaders, buildRoutingKey, decodeReply, encodeBody } from './amqp-message.ts';
 import { type AmqpOperation, compileOperations } from './amqp-operations.ts';
@@ -140,7 +141,7 @@ class AmqpConnector implements Connector {
     const headers = buildHeaders(op, call.headers, input.headers);
     const content = encodeBody(op, input.body);
 
-    const limitMs = replyLimit(call, op.extras);
+    const limitMs = callLimit(call, op.extras);
     const channel = this.#link.channel(op.mode);
     if (channel === undefined) {
       throw unavailable(

@@ -9,7 +9,7 @@ import { type ChannelCredentials, Client, credentials } from '@grpc/grpc-js';
 import type { ConnectorIssue } from '../../contracts/connector.ts';
 import type { GrpcServiceConfig } from './schema.ts';
 
-/** The largest 32-bit signed integer: grpc-js's limit for message sizes, and the clamp of call time limits. */
+/** The largest 32-bit signed integer: grpc-js's limit for message sizes. */
 export const MAX_INT32 = 2_147_483_647;
 
 /** Where the channel goes and how it is secured; undefined when an issue was found. */

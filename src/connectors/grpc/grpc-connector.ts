@@ -17,7 +17,8 @@ import type {
   OperationDescription,
 } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import { cancellation, timeoutError, unknownOperation } from '../call-errors.ts';
+import { unknownOperation } from '../call-errors.ts';
+import { callLimit } from '../call-limit.ts';
 import { channelCredentials, createClient, MAX_INT32 } from './grpc-channel.ts';
 import { buildCallMetadata, buildStaticMetadata } from './grpc-metadata.ts';
 import { type GrpcOperation, loadOperations } from './grpc-operations.ts';
@@ -90,16 +91,15 @@ class GrpcConnector implements Connector {
     }
     let payload: Buffer;
     let metadata: Metadata;
+    let limitMs: number;
     try {
       payload = encodeMessage(op, call.input.message);
       metadata = buildCallMetadata(op, this.#metadata, call.headers, call.input.metadata);
+      limitMs = callLimit(call, op.extras);
     } catch (error) {
       return Promise.reject(error);
     }
     const signal = call.signal;
-    const limitMs = Math.min(call.timeoutMs, MAX_INT32);
-    if (signal.aborted) return Promise.reject(cancellation(op.extras, signal));
-    if (limitMs <= 0) return Promise.reject(timeoutError(op.extras, limitMs, call.deadlineBound, undefined));
     const limits: CallLimits = {
       limitMs,
       deadlineBound: call.deadlineBound,

@@ -7,26 +7,11 @@ import type { ConnectorCall } from '../../contracts/connector.ts';
 import { cancellation, type OperationExtras, timeoutError } from '../call-errors.ts';
 import { unavailable } from './broker-errors.ts';
 
-/** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
 /** What a waiting call needs of its operation. */
 export interface RepliedOperation {
   /** How the operation is used (request, rpc, publish): calls of one mode may fail together. */
   readonly mode: string;
   readonly extras: OperationExtras;
-}
-
-/**
- * The time a call may wait for its answer, clamped for setTimeout; throws at once when the
- * caller has already given up or no time is left.
- */
-export function replyLimit(call: ConnectorCall, extras: OperationExtras): number {
-  const limitMs = Math.min(call.timeoutMs, MAX_TIMER_MS);
-  const signal = call.signal;
-  if (signal.aborted) throw cancellation(extras, signal);
-  if (limitMs <= 0) throw timeoutError(extras, limitMs, call.deadlineBound, undefined);
-  return limitMs;
 }
 
 /**

@@ -19,8 +19,9 @@ import type {
   OperationDescription,
 } from '../../contracts/connector.ts';
 import { unknownOperation } from '../call-errors.ts';
+import { callLimit, MAX_TIMER_MS } from '../call-limit.ts';
 import { unavailable } from '../messaging/broker-errors.ts';
-import { MAX_TIMER_MS, PendingReplies, PendingReply, replyLimit } from '../messaging/pending-replies.ts';
+import { PendingReplies, PendingReply } from '../messaging/pending-replies.ts';
 import { NatsLink } from './nats-connection.ts';
 import { translate } from './nats-errors.ts';
 import { buildHeaders, buildSubject, decodeReply, encodePayload } from './nats-message.ts';
@@ -102,7 +103,7 @@ class NatsConnector implements Connector {
     const headers = buildHeaders(op, call.headers, input.headers);
     const payload = encodePayload(op, input.body);
 
-    const limitMs = replyLimit(call, op.extras);
+    const limitMs = callLimit(call, op.extras);
     const nc = this.#link.client;
     if (nc === undefined) {
       throw unavailable(
