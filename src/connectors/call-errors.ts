@@ -13,11 +13,11 @@ export function internal(extras: OperationExtras, message: string, cause?: unkno
   return new ChorusError('CHORUS_INTERNAL', message, { cause, extras });
 }
 
-/** The answer was over maxResponseBytes. */
-export function tooLarge(extras: OperationExtras, limit: number): ChorusError {
+/** The answer was over its size limit; `setting` names the config key of the limit. */
+export function tooLarge(extras: OperationExtras, limit: number, setting = 'maxResponseBytes'): ChorusError {
   return new ChorusError(
     'CHORUS_UPSTREAM_TOO_LARGE',
-    `service "${extras.service}" operation "${extras.operation}" answered more than ${limit} bytes (maxResponseBytes)`,
+    `service "${extras.service}" operation "${extras.operation}" answered more than ${limit} bytes (${setting})`,
     { extras },
   );
 }

@@ -7,6 +7,8 @@ export const amqpConnector: ConnectorModule<typeof amqpServiceSchema> = {
   kind: 'amqp',
   summary: 'RPC and publish over AMQP 0-9-1 (RabbitMQ)',
   schema: amqpServiceSchema,
-  capabilities: { http: false, rawPassthrough: false, standingConnection: true },
+  // A JSON reply a call only forwards comes back undecoded (ConnectorCall.raw); the connection and its
+  // channels are kept up in the background and /readyz waits for them.
+  capabilities: { http: false, rawPassthrough: true, standingConnection: true },
   create: createAmqpConnector,
 };

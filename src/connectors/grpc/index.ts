@@ -7,6 +7,8 @@ export const grpcConnector: ConnectorModule<typeof grpcServiceSchema> = {
   kind: 'grpc',
   summary: 'unary gRPC calls described by .proto files',
   schema: grpcServiceSchema,
+  // Answers are always decoded from protobuf (no raw passthrough); the channel connects lazily, on the
+  // first call, so readiness never waits for it.
   capabilities: { http: false, rawPassthrough: false, standingConnection: false },
   create: createGrpcConnector,
 };

@@ -7,6 +7,8 @@ export const natsConnector: ConnectorModule<typeof natsServiceSchema> = {
   kind: 'nats',
   summary: 'request/reply and publish over NATS',
   schema: natsServiceSchema,
-  capabilities: { http: false, rawPassthrough: false, standingConnection: true },
+  // A JSON reply a call only forwards comes back undecoded (ConnectorCall.raw); the connection is kept
+  // up in the background and /readyz waits for it.
+  capabilities: { http: false, rawPassthrough: true, standingConnection: true },
   create: createNatsConnector,
 };
