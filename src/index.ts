@@ -11,7 +11,6 @@ export {
 } from './config/load.ts';
 export type { ChorusConfig, CodeFunction, ResolvedConfig } from './config/schema.ts';
 export type { Connector, ConnectorCall, ConnectorResult } from './contracts/connector.ts';
-export { type CompileResult, compilePlan } from './engine/compile.ts';
 export type { GatewayPlan } from './engine/plan.ts';
 export {
   ChorusError,
@@ -20,6 +19,7 @@ export {
   type ProblemDocument,
   toProblem,
 } from './errors/catalogue.ts';
+export { type CompileResult, compilePlan } from './gateway.ts';
 export { createLogger } from './observability/logger.ts';
 export { generateOpenApi } from './portal/openapi.ts';
 export { type Gateway, type StartOptions, startGateway } from './server/server.ts';

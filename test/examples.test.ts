@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { formatIssue } from '../src/config/issues.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { compilePlan } from '../src/engine/compile.ts';
+import { compilePlan } from '../src/gateway.ts';
 import { startGatewayFromFile } from './support/gateway.ts';
 
 const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));

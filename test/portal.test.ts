@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { formatIssue } from '../src/config/issues.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { compilePlan } from '../src/engine/compile.ts';
+import { compilePlan } from '../src/gateway.ts';
 import { type Gateway, startGateway } from '../src/server/server.ts';
 import { startBackend, type TestBackend } from './support/backend.ts';
 import { writeConfig } from './support/gateway.ts';

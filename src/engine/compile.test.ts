@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { formatIssue } from '../config/issues.ts';
 import { loadConfigText } from '../config/load.ts';
-import { compilePlan } from './compile.ts';
+import { compilePlan } from '../gateway.ts';
 
 const logger = pino({ level: 'silent' });
 

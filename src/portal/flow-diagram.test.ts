@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.ts';
-import { compilePlan } from '../engine/compile.ts';
+import { compilePlan } from '../gateway.ts';
 import { renderFlowDiagram } from './flow-diagram.ts';
 
 async function compiled(yaml: string) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { formatIssue } from '../../src/config/issues.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { compilePlan } from '../../src/engine/compile.ts';
+import { compilePlan } from '../../src/gateway.ts';
 import { type Gateway, startGateway } from '../../src/server/server.ts';
 
 /** Writes config text to a temporary file and returns its path. */

@@ -16,8 +16,8 @@ import {
 import { formatIssue } from '../../config/issues.ts';
 import { loadConfigText } from '../../config/load.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
-import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { compilePlan } from '../../gateway.ts';
 import { createGrpcConnector } from './grpc-connector.ts';
 import { grpcServiceSchema } from './schema.ts';
 

@@ -10,8 +10,8 @@ import { FIXTURES, type SoapBackend, startSoapBackend } from '../../../test/supp
 import { formatIssue } from '../../config/issues.ts';
 import { loadConfigText } from '../../config/load.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
-import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { compilePlan } from '../../gateway.ts';
 import { soapServiceSchema } from './schema.ts';
 import { createSoapConnector } from './soap-connector.ts';
 

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../test/support/backend.ts';
 import { startTestGateway, writeConfig } from '../../../test/support/gateway.ts';
 import { loadConfig } from '../../config/load.ts';
-import { compilePlan } from '../../engine/compile.ts';
+import { compilePlan } from '../../gateway.ts';
 import { metricsRegistry } from '../../observability/metrics.ts';
 import { type Gateway, startGateway } from '../../server/server.ts';
 

@@ -7,7 +7,7 @@ import { json, startBackend, type TestBackend } from '../../../test/support/back
 import { startTestGateway, writeConfig } from '../../../test/support/gateway.ts';
 import { formatIssue } from '../../config/issues.ts';
 import { loadConfig } from '../../config/load.ts';
-import { compilePlan } from '../../engine/compile.ts';
+import { compilePlan } from '../../gateway.ts';
 import type { Gateway } from '../../server/server.ts';
 
 async function issuesOf(text: string): Promise<string[]> {
