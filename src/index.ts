@@ -4,7 +4,6 @@ export { type ConfigIssue, formatIssue } from './config/issues.ts';
 export type { LoadedConfig, LoadResult } from './config/load.ts';
 export type { CodeFunction } from './config/schema.ts';
 export type { Connector, ConnectorCall, ConnectorResult } from './contracts/connector.ts';
-export { type CompileResult, compilePlan } from './engine/compile.ts';
 export type { GatewayPlan } from './engine/plan.ts';
 export {
   ChorusError,
@@ -13,6 +12,7 @@ export {
   type ProblemDocument,
   toProblem,
 } from './errors/catalogue.ts';
+export { type CompileResult, compilePlan } from './gateway.ts';
 export type { ChorusConfig, ResolvedConfig } from './modules.ts';
 export { configJsonSchema, defineConfig, loadConfig, loadConfigText } from './modules.ts';
 export { createLogger } from './observability/logger.ts';

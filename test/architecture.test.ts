@@ -120,11 +120,7 @@ test('no file in src/ reaches itself through its imports, type-only imports incl
 test('contracts/ holds types only', () => {
   for (const file of sourceFiles(path.join(SRC, 'contracts'))) {
     const text = readFileSync(path.join(SRC, file), 'utf8');
-    assert.doesNotMatch(
-      text,
-      /^export (?:const|function|class|let|enum)/m,
-      `${file} exports a value`,
-    );
+    assert.doesNotMatch(text, /^export (?:const|function|class|let|enum)/m, `${file} exports a value`);
     assert.doesNotMatch(text, /^import (?!type )/m, `${file} imports a value`);
   }
 });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { formatIssue } from '../src/config/issues.ts';
-import { compilePlan } from '../src/engine/compile.ts';
+import { compilePlan } from '../src/gateway.ts';
 import { loadConfig } from '../src/modules.ts';
 import { startGatewayFromFile } from './support/gateway.ts';
 

@@ -11,7 +11,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { pino } from 'pino';
 import { formatIssue } from '../src/config/issues.ts';
-import { compilePlan } from '../src/engine/compile.ts';
+import { compilePlan } from '../src/gateway.ts';
 import { loadConfig } from '../src/modules.ts';
 import { type Gateway, startGateway } from '../src/server/server.ts';
 import { startBackend, type TestBackend } from './support/backend.ts';

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { formatIssue } from '../src/config/issues.ts';
-import { compilePlan } from '../src/engine/compile.ts';
+import { compilePlan } from '../src/gateway.ts';
 import { loadConfig } from '../src/modules.ts';
 import { type Gateway, startGateway } from '../src/server/server.ts';
 import { startBackend, type TestBackend } from './support/backend.ts';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatIssue } from '../../src/config/issues.ts';
-import { compilePlan } from '../../src/engine/compile.ts';
+import { compilePlan } from '../../src/gateway.ts';
 import { loadConfig } from '../../src/modules.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startGateway } from '../../src/server/server.ts';

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Gateway } from '../server/server.ts';
 
@@ -100,12 +101,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (command === 'start') {
-    return start(file, values as { port?: string; host?: string; 'log-level'?: string; workers?: string });
+    return start(file, values as StartOptionValues);
   }
   const { loadConfig } = await import('../modules.ts');
   const loaded = await loadConfig(file);
   if (!loaded.ok) return reportIssues(loaded.issues);
-  const [{ compilePlan }, { pino }] = await Promise.all([import('../engine/compile.ts'), import('pino')]);
+  const [{ compilePlan }, { pino }] = await Promise.all([import('../gateway.ts'), import('pino')]);
   const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
   if (!compiled.ok) return reportIssues(compiled.issues);
   const { config } = compiled.plan;
@@ -132,10 +133,9 @@ async function reportIssues(issues: ConfigIssue[]): Promise<number> {
   return 1;
 }
 
-async function start(
-  file: string,
-  options: { port?: string; host?: string; 'log-level'?: string; workers?: string },
-): Promise<number> {
+type StartOptionValues = { port?: string; host?: string; 'log-level'?: string; workers?: string };
+
+async function start(file: string, options: StartOptionValues): Promise<number> {
   if (options.workers !== undefined) {
     const workers = Number(options.workers);
     if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
@@ -159,10 +159,15 @@ async function start(
     process.stderr.write(`chorus start: --port must be a number from 0 to 65535, got "${options.port}"\n`);
     return 1;
   }
+  return serve(file, options, port);
+}
+
+/** Loads, compiles and serves the config; stops on SIGTERM/SIGINT, reloads on SIGHUP. */
+async function serve(file: string, options: StartOptionValues, port: number | undefined): Promise<number> {
   const [{ createLogger }, { loadConfig }, { compilePlan }, { startGateway }] = await Promise.all([
     import('../observability/logger.ts'),
     import('../modules.ts'),
-    import('../engine/compile.ts'),
+    import('../gateway.ts'),
     import('../server/server.ts'),
   ]);
   const logger = createLogger(options['log-level'] === undefined ? {} : { level: options['log-level'] });
@@ -190,6 +195,12 @@ async function start(
     { url: gateway.url, endpoints: compiled.plan.endpoints.length, services: compiled.plan.connectors.size },
     `chorus listening on ${gateway.url}`,
   );
+  handleSignals(gateway, file, logger);
+  return 0;
+}
+
+/** SIGTERM and SIGINT drain and stop; SIGHUP reloads the config (only a clean one is swapped in). */
+function handleSignals(gateway: Gateway, file: string, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     gateway.close().then(
@@ -203,26 +214,29 @@ async function start(
       },
     );
   };
-  // SIGHUP reloads the config: a new plan is swapped in only when it loads and compiles cleanly.
-  process.on('SIGHUP', () => {
-    void (async () => {
-      const reloaded = await loadConfig(file);
-      const recompiled = reloaded.ok ? await compilePlan(reloaded.loaded, logger) : reloaded;
-      if (!recompiled.ok) {
-        const { formatIssue } = await import('../config/issues.ts');
-        logger.error(
-          { problems: recompiled.issues.map(formatIssue) },
-          'reload failed; still serving the previous config',
-        );
-        return;
-      }
-      gateway.reload(recompiled.plan);
-      logger.info({ endpoints: recompiled.plan.endpoints.length }, 'config reloaded');
-    })();
-  });
+  process.on('SIGHUP', () => void reload(gateway, file, logger));
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  return 0;
+}
+
+/** Loads and compiles the config again; swaps the new plan in only when it has no problems. */
+async function reload(gateway: Gateway, file: string, logger: Logger): Promise<void> {
+  const [{ loadConfig }, { compilePlan }] = await Promise.all([
+    import('../modules.ts'),
+    import('../gateway.ts'),
+  ]);
+  const reloaded = await loadConfig(file);
+  const recompiled = reloaded.ok ? await compilePlan(reloaded.loaded, logger) : reloaded;
+  if (!recompiled.ok) {
+    const { formatIssue } = await import('../config/issues.ts');
+    logger.error(
+      { problems: recompiled.issues.map(formatIssue) },
+      'reload failed; still serving the previous config',
+    );
+    return;
+  }
+  gateway.reload(recompiled.plan);
+  logger.info({ endpoints: recompiled.plan.endpoints.length }, 'config reloaded');
 }
 
 /**

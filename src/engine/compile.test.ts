@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { formatIssue } from '../config/issues.ts';
+import { compilePlan } from '../gateway.ts';
 import { loadConfigText } from '../modules.ts';
-import { compilePlan } from './compile.ts';
 
 const logger = pino({ level: 'silent' });
 

@@ -1,6 +1,7 @@
 /**
- * The terminal handler of an endpoint: read and validate the input, run the flow, build the reply
- * from the response templates. Inbound policies wrap it; the server writes what it returns.
+ * The terminal handler of an endpoint, stages 6–10 of a request (docs/architecture.md): body
+ * read, input validation, flow run, response, partial marker. Inbound policies (stage 5) wrap
+ * it; the server sends what it returns (stage 11).
  */
 
 import type { InboundContext, InboundHandler, Reply } from '../contracts/policy.ts';
@@ -21,6 +22,7 @@ export function createEndpointHandler(
   shared: EndpointScope,
 ): InboundHandler {
   return async (ctx: InboundContext): Promise<Reply> => {
+    // 6 body read: only when some part of the endpoint reads it.
     const body = endpoint.readsBody ? await ctx.readBody() : undefined;
     const request = {
       method: endpoint.method,
@@ -31,6 +33,7 @@ export function createEndpointHandler(
       body,
       consumer: ctx.consumer,
     };
+    // 7 input validation
     endpoint.validateInput(request);
     const scope: FlowScope = { request, steps: {}, env: shared.env, vars: shared.vars, warnings: [] };
     const flowCtx: FlowContext = {
@@ -46,6 +49,7 @@ export function createEndpointHandler(
       flowCtx.tracer = ctx.tracer;
     }
     const signal = ctx.controller.signal;
+    // 8 flow run
     try {
       await runFlow(endpoint.flow, scope, flowCtx);
     } catch (error) {
@@ -53,6 +57,7 @@ export function createEndpointHandler(
       throw signal.aborted ? signal.reason : error;
     }
     if (signal.aborted) throw signal.reason;
+    // 9 response, 10 partial marker
     return buildReply(endpoint, scope);
   };
 }
@@ -96,7 +101,7 @@ function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): R
     body = body.toJSON();
   }
   if (scope.warnings.length > 0) {
-    // Partial answers are never silent: a header always, and a warnings list in object bodies.
+    // 10 partial marker: never silent, a header always and a warnings list in object bodies.
     headers ??= {};
     headers['chorus-partial'] = [...new Set(scope.warnings.map((w) => w.step))].join(',');
     if (typeof body === 'object' && body !== null && !Array.isArray(body) && !('warnings' in body)) {

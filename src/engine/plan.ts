@@ -4,12 +4,11 @@
  */
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { CoreConfig } from '../config/schema.ts';
 import type { Connector } from '../contracts/connector.ts';
-import type { Consumer, InboundHandler } from '../contracts/policy.ts';
+import type { Consumer, InboundHandler, PreflightHandler } from '../contracts/policy.ts';
 import type { CompiledExpression, Scope } from '../expressions/cel.ts';
 import type { CompiledTemplate } from '../expressions/template.ts';
-import type { ResolvedConfig } from '../modules.ts';
-import type { ClientIpResolver } from '../policies/client-ip.ts';
 import type { InputValidator } from './input.ts';
 
 /** Per-request facts the flow runner and connectors need. */
@@ -115,11 +114,27 @@ export interface EndpointPlan {
   readonly response: ResponsePlan;
   /** Answers a request: the endpoint's handler wrapped in its inbound policies, composed once. */
   readonly handle: InboundHandler;
+  /** Answers the endpoint's CORS preflights, when its inbound policies include cors. */
+  readonly preflight?: PreflightHandler | undefined;
 }
 
-/** The whole gateway, compiled. */
-export interface GatewayPlan {
-  readonly config: ResolvedConfig;
+/** The client address of a request from the TCP peer and X-Forwarded-For (trusted proxies only). */
+export type ClientIpResolver = (
+  remoteAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+) => string;
+
+/** A service's upstream state (breaker, bulkhead, hosts) as the admin routes show it. */
+export interface UpstreamStatus {
+  readonly service: string;
+}
+
+/**
+ * The whole gateway, compiled. `Config` is the validated config as the layer holding the plan
+ * reads it: the engine knows the core; the server and portal add the sections they read.
+ */
+export interface GatewayPlan<Config extends CoreConfig = CoreConfig> {
+  readonly config: Config;
   readonly endpoints: readonly EndpointPlan[];
   readonly connectors: ReadonlyMap<string, Connector>;
   /** Environment variables exposed to expressions as env (only those named in config vars, never all). */
@@ -133,6 +148,10 @@ export interface GatewayPlan {
   readonly clientIp: ClientIpResolver;
   /** Services some step calls; only these decide readiness (an unused broker service does not). */
   readonly calledServices: ReadonlySet<string>;
+  /** The OpenAPI document of the API (built by the wiring, which knows what each policy adds). */
+  readonly openApi: unknown;
+  /** The upstream state of every service, read when asked (the admin upstreams route). */
+  upstreams(): readonly UpstreamStatus[];
   /** Closes connector pools. */
   close(): Promise<void>;
 }

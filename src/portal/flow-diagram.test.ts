@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { compilePlan } from '../engine/compile.ts';
+import { compilePlan } from '../gateway.ts';
 import { loadConfig } from '../modules.ts';
 import { renderFlowDiagram } from './flow-diagram.ts';
 

@@ -9,9 +9,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveOperationIds } from '../config/operation-ids.ts';
+import type { CoreConfig } from '../config/schema.ts';
 import type { GatewayPlan } from '../engine/plan.ts';
 import { renderFlowDiagram } from './flow-diagram.ts';
 import type { OpenApiDocument } from './openapi.ts';
+import type { PortalConfig } from './schema.ts';
 
 /** A file the portal answers with. */
 export interface PortalFile {
@@ -20,6 +22,9 @@ export interface PortalFile {
   /** Cache-Control value. */
   cache: string;
 }
+
+/** A plan as the portal reads it: the core config plus the portal's own settings. */
+export type PortalPlan = GatewayPlan<CoreConfig & { readonly portal: PortalConfig }>;
 
 /** The portal of one plan: answers the paths below its base path. */
 export interface Portal {
@@ -66,7 +71,7 @@ const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
 const assetCache = new Map<string, Promise<Buffer>>();
 
 /** Builds the portal of a plan. */
-export function buildPortal(plan: GatewayPlan, options: PortalOptions): Portal {
+export function buildPortal(plan: PortalPlan, options: PortalOptions): Portal {
   const config = plan.config;
   const ids = resolveOperationIds(config.endpoints);
   const flows = new Map<string, string>();

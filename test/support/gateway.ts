@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { formatIssue } from '../../src/config/issues.ts';
-import { compilePlan } from '../../src/engine/compile.ts';
+import { compilePlan } from '../../src/gateway.ts';
 import { loadConfig } from '../../src/modules.ts';
 import { type Gateway, startGateway } from '../../src/server/server.ts';
 

@@ -13,8 +13,8 @@ import {
 } from '../../../test/support/graphql-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
-import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { compilePlan } from '../../gateway.ts';
 import { loadConfigText } from '../../modules.ts';
 import { createGraphqlConnector } from './graphql-connector.ts';
 import { graphqlServiceSchema } from './schema.ts';

@@ -15,8 +15,8 @@ import {
 } from '../../../test/support/grpc-backend.ts';
 import { formatIssue } from '../../config/issues.ts';
 import type { Connector, ConnectorCall, ConnectorIssue } from '../../contracts/connector.ts';
-import { compilePlan } from '../../engine/compile.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
+import { compilePlan } from '../../gateway.ts';
 import { loadConfigText } from '../../modules.ts';
 import { createGrpcConnector } from './grpc-connector.ts';
 import { grpcServiceSchema } from './schema.ts';

@@ -6,7 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../test/support/backend.ts';
 import { startTestGateway, writeConfig } from '../../../test/support/gateway.ts';
-import { compilePlan } from '../../engine/compile.ts';
+import { compilePlan } from '../../gateway.ts';
 import { loadConfig } from '../../modules.ts';
 import { metricsRegistry } from '../../observability/metrics.ts';
 import { type Gateway, startGateway } from '../../server/server.ts';

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../test/support/backend.ts';
 import { startTestGateway, writeConfig } from '../../../test/support/gateway.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { compilePlan } from '../../engine/compile.ts';
+import { compilePlan } from '../../gateway.ts';
 import { loadConfig } from '../../modules.ts';
 import type { Gateway } from '../../server/server.ts';
 

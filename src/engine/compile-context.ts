@@ -1,0 +1,161 @@
+/**
+ * What the engine's compiler receives from the wiring (src/gateway.ts builds it), and the small
+ * context one endpoint is compiled in: its place, its step ids, and expression and template
+ * compilation that reports problems and records what they read. The engine builds no connector
+ * and no policy: it gets each service as a described, already-wrapped call, and a function that
+ * wraps an endpoint's handler in its inbound policies.
+ */
+import type { CoreConfig, EndpointConfig, StepConfig } from '../config/schema.ts';
+import { parseDuration } from '../config/units.ts';
+import type { OperationDescription } from '../contracts/connector.ts';
+import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
+import type { InboundHandler, PreflightHandler, UpstreamHandler } from '../contracts/policy.ts';
+import { type CompiledExpression, compileExpression, ExpressionCompileError } from '../expressions/cel.ts';
+import { type CompiledTemplate, compileTemplate, type TemplateIssue } from '../expressions/template.ts';
+import type { StepPlan } from './plan.ts';
+
+/** A service as a flow sees it: its operations, its calls (upstream policies composed), its timeout. */
+export interface ServiceBinding {
+  describe(): readonly OperationDescription[];
+  /** One call of an operation, wrapped in the service's upstream policies. */
+  readonly invoke: UpstreamHandler;
+  /** The service's call timeout in ms; a step's own timeout replaces it. */
+  readonly timeoutMs: number;
+}
+
+/** An endpoint's handler wrapped in its inbound policies, with the CORS preflight answer if any. */
+export interface InboundStack {
+  readonly handle: InboundHandler;
+  readonly preflight?: PreflightHandler | undefined;
+}
+
+/** Wraps an endpoint's terminal handler in its inbound policies (problems go to the issue reporter). */
+export type InboundWiring = (
+  endpoint: EndpointConfig,
+  at: ConfigPath,
+  id: string,
+  handler: InboundHandler,
+) => InboundStack;
+
+/** The body of a step: runs once (once per item under forEach). */
+export type StepBody = StepPlan['execute'];
+
+/** What a step wrapper (the step cache, invalidation) gets while the step compiles. */
+export interface StepWrapContext {
+  readonly endpointId: string;
+  /** Where the step is in the config. */
+  readonly at: ConfigPath;
+  /** Compiles an expression in the step's scope; reports problems and records the steps it reads. */
+  readonly compileExpression: (source: string, at: ConfigPath) => CompiledExpression | undefined;
+}
+
+/**
+ * Prepares a step's wrappers while its expressions compile, before its body is built (a call
+ * step's body waits until the endpoint knows whether its answer is only forwarded). Returns the
+ * function that wraps the body, or undefined when the step has no wrapper.
+ */
+export type StepWrapping = (
+  step: StepConfig,
+  ctx: StepWrapContext,
+) => ((body: StepBody) => StepBody) | undefined;
+
+/** Everything the engine compiles a config with; built by the wiring (src/gateway.ts). */
+export interface EngineInputs {
+  readonly config: CoreConfig;
+  /** Directory of the config file (code-step modules are resolved from it). */
+  readonly baseDir: string;
+  readonly issue: IssueReporter;
+  /** Every service whose connector was built, by name. */
+  readonly services: ReadonlyMap<string, ServiceBinding>;
+  readonly inbound: InboundWiring;
+  readonly wrapStep?: StepWrapping | undefined;
+}
+
+/** The variables every expression may read; steps add item/index, responses add warnings. */
+export const BASE_VARIABLES = ['request', 'steps', 'env', 'vars'] as const;
+/** A path parameter in a Chorus path: /items/{id}. */
+export const PATH_PARAM = /\{([^}]+)\}/g;
+
+/** A duration from the config in ms, or the fallback when it is not set. */
+export function durationOf(value: number | string | undefined, fallback: number): number {
+  return value === undefined ? fallback : (parseDuration(value) ?? fallback);
+}
+
+/** One endpoint being compiled: its place, its steps, and compilation that records reads. */
+export interface EndpointCompiler {
+  readonly inputs: EngineInputs;
+  readonly endpoint: EndpointConfig;
+  readonly at: ConfigPath;
+  /** The endpoint's operation id. */
+  readonly id: string;
+  /** Step id → its index in the flow (the first of duplicates). */
+  readonly stepIndex: ReadonlyMap<string, number>;
+  /** The parts of `request` expressions read ('' for all of it, 'body…', 'params.id'). */
+  readonly requestReads: ReadonlySet<string>;
+  readonly issue: IssueReporter;
+  /** Compiles an expression; on error reports it at its place and returns undefined. */
+  expression(source: string, at: ConfigPath, allowed: ReadonlySet<string>): CompiledExpression | undefined;
+  /** Compiles a template (any JSON value with {{ }} parts), reporting each problem at its place. */
+  template(value: unknown, at: ConfigPath, allowed: ReadonlySet<string>): CompiledTemplate;
+}
+
+/** The compiler of one endpoint; `envReads` collects the env names read, gateway-wide. */
+export function createEndpointCompiler(
+  inputs: EngineInputs,
+  endpoint: EndpointConfig,
+  at: ConfigPath,
+  id: string,
+  envReads: Set<string>,
+): EndpointCompiler {
+  const { issue } = inputs;
+  const requestReads = new Set<string>();
+  return {
+    inputs,
+    endpoint,
+    at,
+    id,
+    stepIndex: indexSteps(endpoint, at, issue),
+    requestReads,
+    issue,
+    expression(source, fieldAt, allowed) {
+      try {
+        const expr = compileExpression(source, allowed);
+        for (const read of expr.requestReads) requestReads.add(read);
+        for (const name of expr.envReads) envReads.add(name);
+        return expr;
+      } catch (error) {
+        const offset = error instanceof ExpressionCompileError ? error.offset : undefined;
+        issue(
+          fieldAt,
+          `expression "${source}": ${(error as Error).message}`,
+          offset === undefined ? {} : { offset },
+        );
+        return undefined;
+      }
+    },
+    template(value, fieldAt, allowed) {
+      const templateIssues: TemplateIssue[] = [];
+      const template = compileTemplate(value, allowed, templateIssues);
+      for (const found of templateIssues) {
+        issue(
+          [...fieldAt, ...found.path],
+          found.message,
+          found.offset === undefined ? {} : { offset: found.offset },
+        );
+      }
+      for (const read of template.requestReads) requestReads.add(read);
+      for (const name of template.envReads) envReads.add(name);
+      return template;
+    },
+  };
+}
+
+/** Step id → index; a duplicate id is reported and keeps the first. */
+function indexSteps(endpoint: EndpointConfig, at: ConfigPath, issue: IssueReporter): Map<string, number> {
+  const stepIndex = new Map<string, number>();
+  for (const [index, step] of endpoint.flow.entries()) {
+    if (stepIndex.has(step.id)) issue([...at, 'flow', index, 'id'], `duplicate step id "${step.id}"`);
+    else stepIndex.set(step.id, index);
+  }
+  return stepIndex;
+}

@@ -1,0 +1,206 @@
+/**
+ * A flow's steps, compiled: `when`, `forEach`, `onError`, and the body (`call`, `map` or
+ * `code`), each in its scope, recording the steps it reads. A call step is compiled up to a
+ * spec here; its body is built once the endpoint knows whether its answer is only forwarded.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CodeFunction, StepConfig } from '../config/schema.ts';
+import type { ConfigPath } from '../contracts/issues.ts';
+import { type CompiledExpression, toJsonValue } from '../expressions/cel.ts';
+import { type CallStepSpec, createCallStep } from './call-step.ts';
+import { BASE_VARIABLES, durationOf, type EndpointCompiler, type StepBody } from './compile-context.ts';
+import { addAfterRefs, type RefCollector, refCollector, type UnlinkedStep } from './graph.ts';
+import type { OnErrorPlan } from './plan.ts';
+
+const DEFAULT_FOREACH_CONCURRENCY = 10;
+
+/** A step compiled up to its body; `body` is undefined when it could not be compiled. */
+export interface CompiledStep {
+  readonly step: StepConfig;
+  readonly index: number;
+  /** The ids of the steps it reads or comes after. */
+  readonly refs: ReadonlySet<string>;
+  readonly when: CompiledExpression | undefined;
+  readonly forEach: CompiledExpression | undefined;
+  readonly onError: OnErrorPlan;
+  /** A map or code step's body, or a call step's spec. */
+  readonly body: StepBody | CallStepSpec | undefined;
+  /** Wraps the built body (step cache, invalidation), when the step has wrappers. */
+  readonly wrap: ((body: StepBody) => StepBody) | undefined;
+}
+
+/** Compiles one step up to its body. */
+export async function compileStep(
+  c: EndpointCompiler,
+  step: StepConfig,
+  index: number,
+): Promise<CompiledStep> {
+  const stepAt: ConfigPath = [...c.at, 'flow', index];
+  const base = new Set<string>(BASE_VARIABLES);
+  const refs = new Set<string>();
+  const collect = refCollector(c, step, refs);
+  addAfterRefs(c, step, stepAt, refs);
+  const when = step.when === undefined ? undefined : c.expression(step.when, [...stepAt, 'when'], base);
+  collect(when, [...stepAt, 'when']);
+  const forEach =
+    step.forEach === undefined ? undefined : c.expression(step.forEach, [...stepAt, 'forEach'], base);
+  collect(forEach, [...stepAt, 'forEach']);
+  const bodyScope = step.forEach === undefined ? base : new Set([...base, 'item', 'index']);
+  const onError = compileOnError(c, step, stepAt, bodyScope);
+  if (onError.mode === 'fallback') collect(onError.expression, [...stepAt, 'onError', 'fallback']);
+  const body = await compileStepBody(c, step, stepAt, bodyScope, collect);
+  const wrap =
+    body === undefined
+      ? undefined
+      : c.inputs.wrapStep?.(step, {
+          endpointId: c.id,
+          at: stepAt,
+          compileExpression: (source, fieldAt) => {
+            const expr = c.expression(source, fieldAt, bodyScope);
+            collect(expr, fieldAt);
+            return expr;
+          },
+        });
+  return { step, index, refs, when, forEach, onError, body, wrap };
+}
+
+/** Builds a compiled step's body (a call step's with `raw` when its answer is only forwarded). */
+export function finishStep(compiled: CompiledStep, forwardOnly: ReadonlySet<string>): UnlinkedStep {
+  const { step, body, wrap } = compiled;
+  const built = typeof body === 'function' ? body : createCallStep(body!, forwardOnly.has(step.id));
+  return {
+    id: step.id,
+    index: compiled.index,
+    kind: step.call !== undefined ? 'call' : step.map !== undefined ? 'map' : 'code',
+    when: compiled.when,
+    forEach: compiled.forEach,
+    concurrency: step.concurrency ?? DEFAULT_FOREACH_CONCURRENCY,
+    onError: compiled.onError,
+    target: step.call === undefined ? undefined : splitCall(step.call),
+    execute: wrap === undefined ? built : wrap(built),
+  };
+}
+
+function compileOnError(
+  c: EndpointCompiler,
+  step: StepConfig,
+  stepAt: ConfigPath,
+  scope: ReadonlySet<string>,
+): OnErrorPlan {
+  const onError = step.onError ?? 'fail';
+  if (onError === 'fail' || onError === 'skip') return { mode: onError };
+  const expression = c.expression(
+    onError.fallback,
+    [...stepAt, 'onError', 'fallback'],
+    new Set([...scope, 'error']),
+  );
+  return expression ? { mode: 'fallback', expression } : { mode: 'fail' };
+}
+
+function splitCall(call: string): { service: string; operation: string } {
+  const dot = call.indexOf('.');
+  return { service: call.slice(0, dot), operation: call.slice(dot + 1) };
+}
+
+async function compileStepBody(
+  c: EndpointCompiler,
+  step: StepConfig,
+  stepAt: ConfigPath,
+  scope: ReadonlySet<string>,
+  collect: RefCollector,
+): Promise<StepBody | CallStepSpec | undefined> {
+  if (step.map !== undefined) {
+    const template = c.template(step.map, [...stepAt, 'map'], scope);
+    collect(template, [...stepAt, 'map']);
+    return template.evaluate;
+  }
+  if (step.code !== undefined) return compileCodeStep(c, step.code, [...stepAt, 'code']);
+  return compileCallSpec(c, step, stepAt, scope, collect);
+}
+
+function compileCallSpec(
+  c: EndpointCompiler,
+  step: StepConfig,
+  stepAt: ConfigPath,
+  scope: ReadonlySet<string>,
+  collect: RefCollector,
+): CallStepSpec | undefined {
+  const { service, operation } = splitCall(step.call!);
+  const input = c.template(step.input ?? {}, [...stepAt, 'input'], scope);
+  collect(input, [...stepAt, 'input']);
+  const declared = c.inputs.config.services;
+  if (!declared[service]) {
+    c.issue(
+      [...stepAt, 'call'],
+      `unknown service "${service}" (services: ${Object.keys(declared).join(', ') || 'none'})`,
+    );
+    return undefined;
+  }
+  const binding = c.inputs.services.get(service);
+  if (!binding) return undefined; // the service's own issues are reported already
+  const description = binding.describe().find((op) => op.name === operation);
+  if (!description) {
+    const known = binding.describe().map((op) => op.name);
+    c.issue(
+      [...stepAt, 'call'],
+      `service "${service}" has no operation "${operation}" (operations: ${known.join(', ') || 'none'})`,
+    );
+    return undefined;
+  }
+  checkRequiredParams(c, step.input, description.requiredParams, [...stepAt, 'input'], step.call!);
+  return {
+    stepId: step.id,
+    service,
+    operation,
+    input,
+    timeoutMs: durationOf(step.timeout, binding.timeoutMs),
+    invoke: binding.invoke,
+  };
+}
+
+function checkRequiredParams(
+  c: EndpointCompiler,
+  input: unknown,
+  required: readonly string[],
+  inputAt: ConfigPath,
+  call: string,
+): void {
+  if (required.length === 0) return;
+  const params = (input as { params?: unknown } | undefined)?.params;
+  // Only a literal params map can be checked; a params expression is checked when it runs.
+  if (params !== undefined && (typeof params !== 'object' || params === null)) return;
+  const given = new Set(Object.keys((params as Record<string, unknown> | undefined) ?? {}));
+  for (const name of required) {
+    if (!given.has(name)) c.issue(inputAt, `${call} needs input.params.${name}`);
+  }
+}
+
+async function compileCodeStep(
+  c: EndpointCompiler,
+  code: NonNullable<StepConfig['code']>,
+  codeAt: ConfigPath,
+): Promise<StepBody | undefined> {
+  let fn: CodeFunction;
+  if (typeof code === 'function') fn = code;
+  else {
+    const file = path.resolve(c.inputs.baseDir, code.module);
+    try {
+      const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      const exported = module[code.export];
+      if (typeof exported !== 'function') {
+        c.issue([...codeAt, 'export'], `${code.module} has no exported function "${code.export}"`);
+        return undefined;
+      }
+      fn = exported as CodeFunction;
+    } catch (error) {
+      c.issue(
+        [...codeAt, 'module'],
+        `cannot import ${code.module}: ${(error as Error).message.split('\n')[0]}`,
+      );
+      return undefined;
+    }
+  }
+  return async (scope, flowCtx) =>
+    toJsonValue(await fn(scope as Record<string, unknown>, { signal: flowCtx.controller.signal }));
+}

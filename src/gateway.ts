@@ -1,0 +1,164 @@
+/**
+ * The one place a gateway is assembled from its config (as Lura's newStack): a connector per
+ * service, the policy runtime, each service's upstream stack (its connector's calls wrapped in
+ * its upstream policies), each endpoint's inbound stack, the step cache; then the engine
+ * compiles the flows with what was built here, and the plan is closed over all of it.
+ * The engine builds no connector and no policy; the server reads what it needs from the plan.
+ */
+import type { Logger } from 'pino';
+import type { ConfigIssue } from './config/issues.ts';
+import type { LoadedConfig } from './config/load.ts';
+import { parseDuration } from './config/units.ts';
+import type { Connector } from './contracts/connector.ts';
+import type { IssueReporter } from './contracts/issues.ts';
+import type { PolicyFactoryContext } from './contracts/policy.ts';
+import {
+  compileGateway,
+  type InboundWiring,
+  type ServiceBinding,
+  type StepBody,
+  type StepWrapping,
+} from './engine/compile.ts';
+import type { GatewayPlan } from './engine/plan.ts';
+import { connectorModules, type ResolvedConfig } from './modules.ts';
+import { policyMetrics } from './observability/metrics.ts';
+import { wrapStepCaching } from './policies/cache/step-cache.ts';
+import { composePolicies } from './policies/compose.ts';
+import { preflightOf } from './policies/cors/cors.ts';
+import { compileInboundPolicies } from './policies/inbound.ts';
+import { createPolicyRuntime, type PolicyRuntime } from './policies/runtime.ts';
+import { compileUpstreamPolicies, upstreamStatus } from './policies/upstream.ts';
+import { generateOpenApi, type OpenApiDocument } from './portal/openapi.ts';
+
+/** The outcome of compiling: a plan, or every issue found. */
+export type CompileResult =
+  | { ok: true; plan: GatewayPlan<ResolvedConfig> & { readonly openApi: OpenApiDocument } }
+  | { ok: false; issues: ConfigIssue[] };
+
+const DEFAULT_SERVICE_TIMEOUT_MS = 10_000;
+
+/** Compiles a loaded config into a plan. On issues, what was already built is closed. */
+export async function compilePlan(
+  loaded: LoadedConfig<ResolvedConfig>,
+  logger: Logger,
+): Promise<CompileResult> {
+  const { config, file, locate, baseDir } = loaded;
+  const issues: ConfigIssue[] = [];
+  const issue: IssueReporter = (at, message, options) => {
+    const position = locate(at, options);
+    issues.push(position ? { file, path: at, message, position } : { file, path: at, message });
+  };
+  const connectors = await buildConnectors(config, baseDir, logger, issue);
+  const policyCtx: PolicyFactoryContext = { logger, baseDir, issue, telemetry: policyMetrics };
+  const runtime = await createPolicyRuntime(config, policyCtx);
+  const compiled = await compileGateway({
+    config,
+    baseDir,
+    issue,
+    services: bindServices(config, connectors, policyCtx),
+    inbound: inboundWiring(config, runtime, policyCtx),
+    wrapStep: stepCaching(runtime, policyCtx),
+  });
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([
+      ...[...connectors.values()].map((connector) => connector.close()),
+      runtime.close(),
+    ]);
+  };
+  if (issues.length > 0) {
+    await close();
+    return { ok: false, issues };
+  }
+  return {
+    ok: true,
+    plan: {
+      ...compiled,
+      config,
+      openApi: generateOpenApi(config),
+      connectors,
+      clientIp: runtime.clientIp,
+      // Breaker state and counts, bulkhead use and hosts of every service, read when asked.
+      upstreams: () => [...connectors.values()].map(upstreamStatus),
+      close,
+    },
+  };
+}
+
+/** One connector per service, built at once; a service that cannot be set up is an issue. */
+async function buildConnectors(
+  config: ResolvedConfig,
+  baseDir: string,
+  logger: Logger,
+  issue: IssueReporter,
+): Promise<Map<string, Connector>> {
+  const connectors = new Map<string, Connector>();
+  await Promise.all(
+    Object.entries(config.services).map(async ([name, service]) => {
+      try {
+        // The schema admitted only the kinds of the module list.
+        const module = connectorModules.get(service.kind)!;
+        const built = await module.create(service, { service: name, baseDir, logger });
+        if ('issues' in built)
+          for (const found of built.issues) issue(['services', name, ...found.path], found.message);
+        else connectors.set(name, built);
+      } catch (error) {
+        issue(['services', name], `service "${name}" could not be set up: ${(error as Error).message}`);
+      }
+    }),
+  );
+  return connectors;
+}
+
+/** Each service as the engine sees it: its connector's calls wrapped in its upstream policies, composed once. */
+function bindServices(
+  config: ResolvedConfig,
+  connectors: ReadonlyMap<string, Connector>,
+  policyCtx: PolicyFactoryContext,
+): Map<string, ServiceBinding> {
+  const services = new Map<string, ServiceBinding>();
+  for (const [name, connector] of connectors) {
+    const service = config.services[name]!;
+    const upstream = compileUpstreamPolicies(service, { ...policyCtx, service: name, connector });
+    const timeout = service.timeout;
+    services.set(name, {
+      describe: () => connector.describe(),
+      invoke: composePolicies(upstream, (call, callCtx) => connector.call(call, callCtx)),
+      timeoutMs:
+        timeout === undefined
+          ? DEFAULT_SERVICE_TIMEOUT_MS
+          : (parseDuration(timeout) ?? DEFAULT_SERVICE_TIMEOUT_MS),
+    });
+  }
+  return services;
+}
+
+/** Wraps an endpoint's handler in its inbound policies (cors, IP lists, auth, limits, cache). */
+function inboundWiring(
+  config: ResolvedConfig,
+  runtime: PolicyRuntime,
+  policyCtx: PolicyFactoryContext,
+): InboundWiring {
+  return (endpoint, at, id, handler) => {
+    const inbound = compileInboundPolicies(endpoint, at, id, config.policies, { ...policyCtx, runtime });
+    const handle = composePolicies(inbound, handler);
+    return { handle, preflight: preflightOf(handle) };
+  };
+}
+
+/**
+ * The step cache and invalidation of a step. The cache compiles its key expressions when it
+ * wraps, so it is given a body that calls the one built later (bound once, before the plan
+ * exists); until step-cache offers compile-then-wrap, a cached step pays one extra call.
+ */
+function stepCaching(runtime: PolicyRuntime, policyCtx: PolicyFactoryContext): StepWrapping {
+  return (step, ctx) => {
+    if (step.cache === undefined && step.invalidate === undefined) return undefined;
+    let body: StepBody | undefined;
+    const late: StepBody = (scope, flowCtx) => body!(scope, flowCtx);
+    const wrapped = wrapStepCaching(step, late, { ...policyCtx, runtime, ...ctx });
+    return (built) => {
+      body = built;
+      return wrapped === late ? built : wrapped;
+    };
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The admin routes (under admin.path, only when admin.credential is set, each asking for it as
+ * a bearer credential): the kept traces, one trace, and the upstream state of every service.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ChorusError } from '../errors/catalogue.ts';
+import { sendJson } from './reply.ts';
+import type { BuiltInRoute, Site } from './routes.ts';
+import type { ServedPlan } from './served-plan.ts';
+
+/** The admin routes. */
+export type AdminRoute = Extract<BuiltInRoute, { kind: 'traces' | 'trace' | 'upstreams' }>;
+
+/** Answers an admin route, or 401 without the admin credential. */
+export function serveAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: AdminRoute,
+  params: Partial<Record<string, string>>,
+  requestId: string,
+  plan: ServedPlan,
+  site: Site,
+): number {
+  if (!site.adminGuard?.(req.headers.authorization)) {
+    throw new ChorusError('CHORUS_UNAUTHORIZED', 'the admin routes need the admin bearer credential', {
+      headers: { 'www-authenticate': 'Bearer realm="chorus-admin"' },
+    });
+  }
+  const ring = site.tracing?.ring;
+  let body: unknown;
+  if (route.kind === 'traces') body = { capacity: ring?.capacity ?? 0, traces: ring?.list() ?? [] };
+  else if (route.kind === 'upstreams') {
+    // Breaker state and counts, bulkhead use and hosts of every service, read now.
+    body = { services: plan.upstreams() };
+  } else {
+    body = ring?.get(params.id ?? '');
+    if (body === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no kept trace "${params.id}"`);
+  }
+  sendJson(res, 200, body, requestId, { 'cache-control': 'no-store' });
+  return 200;
+}

@@ -1,0 +1,109 @@
+/**
+ * The built-in routes: /healthz (always ok), /readyz (ready, draining, or waiting for the
+ * services some step calls), /openapi.json (a string built once per plan), /metrics
+ * (Prometheus) and the portal; the admin routes are in admin.ts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ChorusError } from '../errors/catalogue.ts';
+import { metricsRegistry } from '../observability/metrics.ts';
+import { serveAdmin } from './admin.ts';
+import { JSON_TYPE, sendJson } from './reply.ts';
+import type { BuiltInRoute, Site } from './routes.ts';
+import type { ServedPlan } from './served-plan.ts';
+
+/** What a built-in route needs of its request. */
+export interface BuiltInRequest {
+  readonly requestId: string;
+  readonly path: string;
+}
+
+/** Answers a built-in route; resolves to the status sent. */
+export function serveBuiltIn(
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: BuiltInRoute,
+  params: Partial<Record<string, string>>,
+  request: BuiltInRequest,
+  plan: ServedPlan,
+  draining: boolean,
+  site: Site,
+): number | Promise<number> {
+  const { requestId } = request;
+  switch (route.kind) {
+    case 'health':
+      sendJson(res, 200, { status: 'ok' }, requestId, undefined);
+      return 200;
+    case 'ready':
+      return serveReady(res, plan, draining, requestId);
+    case 'openapi':
+      res.writeHead(200, {
+        'content-type': JSON_TYPE,
+        'content-length': Buffer.byteLength(route.document),
+        'x-request-id': requestId,
+      });
+      res.end(route.document);
+      return 200;
+    case 'metrics':
+      return serveMetrics(res, requestId);
+    case 'portal':
+      return servePortal(res, route, request);
+    default:
+      return serveAdmin(req, res, route, params, requestId, plan, site);
+  }
+}
+
+/** 200 ready; 503 while draining or while a service some step calls is not ready. */
+function serveReady(res: ServerResponse, plan: ServedPlan, draining: boolean, requestId: string): number {
+  const notReady = unreadyServices(plan);
+  const status = draining || notReady.length > 0 ? 503 : 200;
+  const body = draining
+    ? { status: 'draining' }
+    : notReady.length > 0
+      ? { status: 'waiting', services: notReady }
+      : { status: 'ready' };
+  sendJson(res, status, body, requestId, undefined);
+  return status;
+}
+
+/** Services whose connector says it cannot take calls yet (e.g. a broker still connecting). */
+function unreadyServices(plan: ServedPlan): string[] {
+  const waiting: string[] = [];
+  for (const [name, connector] of plan.connectors) {
+    if (!plan.calledServices.has(name)) continue;
+    if (connector.ready && !connector.ready()) waiting.push(name);
+  }
+  return waiting;
+}
+
+async function serveMetrics(res: ServerResponse, requestId: string): Promise<number> {
+  const text = await metricsRegistry.metrics();
+  res.writeHead(200, {
+    'content-type': metricsRegistry.contentType,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+  });
+  res.end(text);
+  return 200;
+}
+
+async function servePortal(
+  res: ServerResponse,
+  route: Extract<BuiltInRoute, { kind: 'portal' }>,
+  { path, requestId }: BuiltInRequest,
+): Promise<number> {
+  const file = await route.portal.file(path.slice(route.base.length));
+  if (file === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no portal page ${path}`);
+  res.writeHead(200, {
+    'content-type': file.type,
+    'content-length': Buffer.byteLength(file.body),
+    'cache-control': file.cache,
+    // Everything the portal loads comes from the gateway itself: no CDN, works offline.
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-request-id': requestId,
+  });
+  res.end(file.body);
+  return 200;
+}

@@ -1,0 +1,124 @@
+/**
+ * Stage 3 of a request, route: the route table of a plan (find-my-way, Fastify's radix router),
+ * built once per plan. The endpoints first; then the built-in routes a config does not take
+ * itself (/healthz, /readyz, /openapi.json, /metrics, the portal, the admin routes). A CORS
+ * preflight on a path without an OPTIONS endpoint is answered by the requested method's
+ * endpoint, through the preflight its inbound stack gave the plan.
+ */
+import FindMyWay from 'find-my-way';
+import type { Logger } from 'pino';
+import type { PreflightHandler } from '../contracts/policy.ts';
+import type { EndpointPlan } from '../engine/plan.ts';
+import type { Tracing } from '../observability/tracing.ts';
+import type { AdminGuard } from '../portal/admin.ts';
+import { buildPortal, type Portal } from '../portal/portal.ts';
+import type { ServedPlan } from './served-plan.ts';
+
+/** What a path leads to. */
+export type Route =
+  | { kind: 'endpoint'; endpoint: EndpointPlan }
+  | { kind: 'health' }
+  | { kind: 'ready' }
+  | { kind: 'openapi'; document: string }
+  | { kind: 'metrics' }
+  | { kind: 'portal'; portal: Portal; base: string }
+  | { kind: 'traces' }
+  | { kind: 'upstreams' }
+  | { kind: 'trace' };
+
+/** The routes that are not endpoints. */
+export type BuiltInRoute = Exclude<Route, { kind: 'endpoint' }>;
+
+/** What find-my-way keeps for each route. */
+export interface RouterStore {
+  route: Route;
+}
+
+export type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+
+/** A plan with its route table and the requests running on it. */
+export interface Routing {
+  plan: ServedPlan;
+  router: Router;
+  inFlight: number;
+}
+
+/** What every request of a gateway shares, whatever the plan: logger, tracing, admin guard. */
+export interface Site {
+  logger: Logger;
+  /** Undefined when no trace is kept nor exported: then no request creates a span. */
+  tracing: Tracing | undefined;
+  /** Undefined when admin.credential is not set: then the admin routes do not exist. */
+  adminGuard: AdminGuard | undefined;
+}
+
+export const ROUTER_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+const noop = (): void => {};
+
+/** The routing of a plan: its route table, no request in flight yet. */
+export function routingOf(plan: ServedPlan, site: Site): Routing {
+  return { plan, router: buildRouter(plan, site), inFlight: 0 };
+}
+
+function buildRouter(plan: ServedPlan, site: Site): Router {
+  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
+  for (const endpoint of plan.endpoints) {
+    // Chorus writes {id}; find-my-way writes :id.
+    const path = endpoint.path.replace(/\{([^}]+)\}/g, ':$1');
+    router.on(endpoint.method as FindMyWay.HTTPMethod, path, noop, {
+      route: { kind: 'endpoint', endpoint },
+    } satisfies RouterStore);
+  }
+  addBuiltIn(router, '/healthz', { kind: 'health' });
+  addBuiltIn(router, '/readyz', { kind: 'ready' });
+  // Generated once per plan: the document only changes when the config does.
+  const openApi = plan.openApi;
+  if (!router.hasRoute('GET', '/openapi.json')) {
+    router.on('GET', '/openapi.json', noop, {
+      route: { kind: 'openapi', document: JSON.stringify(openApi) },
+    });
+  }
+  const { metrics } = plan.config.observability;
+  if (metrics.enabled) addBuiltIn(router, metrics.path, { kind: 'metrics' });
+  const adminPath = plan.config.admin.path;
+  if (site.adminGuard !== undefined) {
+    addBuiltIn(router, `${adminPath}/traces`, { kind: 'traces' });
+    addBuiltIn(router, `${adminPath}/traces/:id`, { kind: 'trace' });
+    addBuiltIn(router, `${adminPath}/upstreams`, { kind: 'upstreams' });
+  }
+  const portalConfig = plan.config.portal;
+  if (portalConfig.enabled && !router.hasRoute('GET', portalConfig.path)) {
+    const portal = buildPortal(plan, {
+      basePath: portalConfig.path,
+      adminPath: site.adminGuard === undefined ? undefined : adminPath,
+      openApi,
+    });
+    const store = { route: { kind: 'portal', portal, base: portalConfig.path } } satisfies RouterStore;
+    router.on('GET', portalConfig.path, noop, store);
+    router.on('GET', `${portalConfig.path}/*`, noop, store);
+  }
+  return router;
+}
+
+/** A built-in GET route, unless an endpoint of the config takes its path. */
+function addBuiltIn(router: Router, path: string, route: BuiltInRoute): void {
+  if (!router.hasRoute('GET', path)) router.on('GET', path, noop, { route } satisfies RouterStore);
+}
+
+/** The CORS preflight answer of the endpoint an OPTIONS request asks about, if it has a CORS policy. */
+export function findPreflight(
+  router: Router,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[] | undefined>,
+): { endpoint: EndpointPlan; answer: PreflightHandler } | undefined {
+  const requested = headers['access-control-request-method'];
+  if (method !== 'OPTIONS' || typeof requested !== 'string' || headers.origin === undefined) return undefined;
+  if (!(ROUTER_METHODS as readonly string[]).includes(requested)) return undefined;
+  const { route } = (router.find(requested as FindMyWay.HTTPMethod, path)?.store ??
+    {}) as Partial<RouterStore>;
+  if (route?.kind !== 'endpoint') return undefined;
+  const answer = route.endpoint.preflight;
+  return answer ? { endpoint: route.endpoint, answer } : undefined;
+}
