@@ -37,9 +37,9 @@ import type {
 } from '../../contracts/connector.ts';
 import { ChorusError, type ErrorCode } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { closedWithinGrace } from '../../transports/close-grace.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../../transports/placeholder-template.ts';
 import { unknownOperation } from '../call-errors.ts';
-import { closedWithinGrace } from '../close-grace.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
 import type { AmqpOperationConfig, AmqpServiceConfig } from './schema.ts';
 
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */

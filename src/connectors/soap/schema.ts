@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
 import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
+import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** A WS-Security UsernameToken sent in the header of every call. */
 export const usernameTokenSchema = z
@@ -80,6 +81,7 @@ export const soapServiceSchema = z
         'The operations flows may call, by their WSDL name; each must be in the WSDL. Absent or empty: every operation of the port.',
       ),
     ...upstreamPolicyFields,
+    ...urlServiceFields,
   })
   .describe('A SOAP service described by a WSDL.');
 
