@@ -9,7 +9,7 @@ import type { OperationExtras } from '../../transports/http/exchange-errors.ts';
 import type { HeaderRules } from '../../transports/http/headers.ts';
 import type { SoapServiceConfig } from './schema.ts';
 import type { WsdlOperation, WsdlPort } from './wsdl.ts';
-import { contentJsonSchema } from './xsd.ts';
+import { contentJsonSchema } from './xsd-shapes.ts';
 
 /** Headers the connector sets on every call; the config and input may not. */
 export const SOAP_HEADER_RULES: HeaderRules = Object.freeze({

@@ -33,7 +33,7 @@ import {
 } from './operations.ts';
 import type { SoapServiceConfig } from './schema.ts';
 import { loadWsdl, type WsdlPort } from './wsdl.ts';
-import { WsdlError } from './xsd.ts';
+import { WsdlError } from './xsd-shapes.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
