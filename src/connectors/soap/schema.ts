@@ -42,7 +42,9 @@ export const soapServiceSchema = z
       .string()
       .regex(/^https?:\/\/[^/?#]+(\/[^#]*)?$/, 'expected an http:// or https:// URL')
       .optional()
-      .describe('The endpoint to call, instead of the soap:address of the WSDL port.'),
+      .describe(
+        'The endpoint to call, instead of the soap:address of the WSDL port (or urls, to balance over several).',
+      ),
     version: z
       .enum(['1.1', '1.2'])
       .optional()
