@@ -2,7 +2,8 @@
  * A real GraphQL server on loopback for tests: node:http plus the `graphql` reference
  * implementation (parse, validate, execute), no framework. Records every request it gets.
  */
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   buildSchema,
@@ -78,6 +79,8 @@ export interface GraphqlBackendOptions {
   introspection?: boolean;
   /** Answers some requests itself (status, raw body) instead of executing them; undefined: execute. */
   override?: (request: GraphqlRequest, res: ServerResponse) => boolean;
+  /** Serve HTTPS with these options (e.g. requestCert for mTLS); default: plain HTTP. */
+  tls?: HttpsOptions;
 }
 
 /** Starts the GraphQL server on 127.0.0.1, POST /graphql. */
@@ -86,7 +89,7 @@ export async function startGraphqlBackend(options: GraphqlBackendOptions = {}): 
   const rules =
     options.introspection === false ? [...specifiedRules, NoSchemaIntrospectionCustomRule] : specifiedRules;
   const requests: GraphqlRequest[] = [];
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -121,11 +124,12 @@ export async function startGraphqlBackend(options: GraphqlBackendOptions = {}): 
         (error: unknown) => send(res, 500, { errors: [{ message: String(error) }] }),
       );
     });
-  });
+  };
+  const server = options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}/graphql`,
     requests,
     close: () =>
       new Promise((resolve) => {

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseXmlElements, type XmlElement } from '../../src/xml/parse.ts';
@@ -41,13 +42,15 @@ export interface SoapBackendOptions {
   credentials?: { username: string; password: string };
   /** Milliseconds before answering. */
   delayMs?: number;
+  /** Serve HTTPS with these options (e.g. requestCert for mTLS); default: plain HTTP. */
+  tls?: HttpsOptions;
 }
 
 /** Starts the music service on 127.0.0.1 with a random port. */
 export async function startSoapBackend(options: SoapBackendOptions = {}): Promise<SoapBackend> {
   const calls: SoapCall[] = [];
   let url = '';
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -68,9 +71,11 @@ export async function startSoapBackend(options: SoapBackendOptions = {}): Promis
       if (options.delayMs) setTimeout(answer, options.delayMs);
       else answer();
     });
-  });
+  };
+  const server = options.tls === undefined ? createServer(handler) : createHttpsServer(options.tls, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     calls,

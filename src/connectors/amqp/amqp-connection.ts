@@ -8,7 +8,7 @@
 import { type Channel, type ChannelModel, type ConfirmChannel, connect, type Message } from 'amqplib';
 import type { Logger } from 'pino';
 import { ChorusError } from '../../errors/catalogue.ts';
-import { closedWithinGrace } from '../close-grace.ts';
+import { closedWithinGrace } from '../../transports/close-grace.ts';
 import { ConnectBackoff } from '../messaging/connect-backoff.ts';
 import type { PendingReplies } from '../messaging/pending-replies.ts';
 import type { AmqpOperation } from './amqp-operations.ts';

@@ -25,8 +25,8 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../../contracts/connector.ts';
-import { unknownOperation } from '../call-errors.ts';
-import { callLimit } from '../call-limit.ts';
+import { unknownOperation } from '../../errors/call-errors.ts';
+import { callLimit } from '../../transports/call-limit.ts';
 import { unavailable } from '../messaging/broker-errors.ts';
 import { PendingReplies, PendingReply } from '../messaging/pending-replies.ts';
 import { AmqpLink, DIRECT_REPLY_TO, describeError } from './amqp-connection.ts';

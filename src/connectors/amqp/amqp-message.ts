@@ -4,7 +4,7 @@
  */
 import type { Message } from 'amqplib';
 import type { ConnectorInput, ConnectorResult } from '../../contracts/connector.ts';
-import { internal } from '../call-errors.ts';
+import { internal } from '../../errors/call-errors.ts';
 import { invalidValue } from '../messaging/broker-errors.ts';
 import { checkReplySize, inputHeaderRecord, payloadText, replyOutput } from '../messaging/message-payload.ts';
 import { fillTokens, type TokenRules } from '../messaging/token-template.ts';

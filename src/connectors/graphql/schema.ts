@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
 import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
-import { clientTlsSchema } from '../../transports/http/schema.ts';
+import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** One operation of a GraphQL service: a document, inline or in a file, and how its errors read. */
 export const graphqlOperationSchema = z
@@ -39,7 +39,10 @@ export const graphqlServiceSchema = z
     url: z
       .string()
       .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an http:// or https:// URL without query')
-      .describe('URL of the GraphQL endpoint (e.g. http://host:4000/graphql); documents are POSTed to it.'),
+      .optional()
+      .describe(
+        'URL of the GraphQL endpoint (e.g. http://host:4000/graphql); documents are POSTed to it. Give url or urls.',
+      ),
     description: z.string().optional().describe('What the service is, for the portal.'),
     timeout: durationSchema
       .optional()
@@ -67,7 +70,7 @@ export const graphqlServiceSchema = z
       )
       .describe('The operations flows may call, by name.'),
     ...upstreamPolicyFields,
-    tls: clientTlsSchema.optional(),
+    ...urlServiceFields,
   })
   .describe('A GraphQL service.');
 

@@ -16,9 +16,9 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../../contracts/connector.ts';
+import { unknownOperation } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import { unknownOperation } from '../call-errors.ts';
-import { callLimit } from '../call-limit.ts';
+import { callLimit } from '../../transports/call-limit.ts';
 import { channelCredentials, createClient, MAX_INT32 } from './grpc-channel.ts';
 import { buildCallMetadata, buildStaticMetadata } from './grpc-metadata.ts';
 import { type GrpcOperation, loadOperations } from './grpc-operations.ts';

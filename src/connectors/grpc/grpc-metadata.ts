@@ -5,7 +5,7 @@
  */
 import { Metadata, type MetadataValue } from '@grpc/grpc-js';
 import type { ConnectorIssue } from '../../contracts/connector.ts';
-import { internal } from '../call-errors.ts';
+import { internal } from '../../errors/call-errors.ts';
 import type { GrpcOperation } from './grpc-operations.ts';
 
 /** Metadata the transport sets itself; sending them from config or input could only break calls. */

@@ -12,7 +12,7 @@ import {
   type ServiceDefinition,
 } from '@grpc/proto-loader';
 import type { ConnectorIssue, OperationDescription } from '../../contracts/connector.ts';
-import type { OperationExtras } from '../call-errors.ts';
+import type { OperationExtras } from '../../errors/call-errors.ts';
 import { fileError } from './grpc-channel.ts';
 import { type JsonSchema, MessageSchemas } from './message-schemas.ts';
 import type { GrpcOperationConfig, GrpcServiceConfig } from './schema.ts';

@@ -13,8 +13,8 @@ import {
   status,
 } from '@grpc/grpc-js';
 import type { ConnectorResult } from '../../contracts/connector.ts';
+import { cancellation, internal, timeoutError, tooLarge } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import { cancellation, internal, timeoutError, tooLarge } from '../call-errors.ts';
 import { metadataRecord } from './grpc-metadata.ts';
 import type { GrpcOperation } from './grpc-operations.ts';
 

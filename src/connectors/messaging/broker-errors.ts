@@ -1,6 +1,7 @@
 /** The errors of a call through a message broker (nats, amqp) that the other connectors do not have. */
+
+import type { OperationExtras } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { OperationExtras } from '../call-errors.ts';
 
 /** The broker cannot take the call now (not connected, connection lost, nothing listening): try again. */
 export function unavailable(extras: OperationExtras, reason: string): ChorusError {

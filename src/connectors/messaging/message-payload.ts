@@ -3,9 +3,9 @@
  * checked, and a reply read back as the step's output.
  */
 import type { ConnectorResult } from '../../contracts/connector.ts';
+import { internal, type OperationExtras, tooLarge } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
-import { internal, type OperationExtras, tooLarge } from '../call-errors.ts';
 
 /** What reading and writing a payload needs of an operation. */
 export interface PayloadOperation {

@@ -4,7 +4,7 @@
  * connection, whichever comes first; whatever arrives later is dropped.
  */
 import type { ConnectorCall } from '../../contracts/connector.ts';
-import { cancellation, type OperationExtras, timeoutError } from '../call-errors.ts';
+import { cancellation, type OperationExtras, timeoutError } from '../../errors/call-errors.ts';
 import { unavailable } from './broker-errors.ts';
 
 /** What a waiting call needs of its operation. */

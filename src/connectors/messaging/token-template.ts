@@ -4,7 +4,7 @@
  * would add tokens or a wildcard could send the message somewhere else.
  */
 import type { ConnectorInput } from '../../contracts/connector.ts';
-import { internal, type OperationExtras } from '../call-errors.ts';
+import { internal, type OperationExtras } from '../../errors/call-errors.ts';
 import { invalidValue } from './broker-errors.ts';
 
 /** An operation's address split at load: literals[0] params[0] literals[1] … literals[n]. */

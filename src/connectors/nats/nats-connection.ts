@@ -6,8 +6,8 @@
  */
 import { type ConnectionOptions, connect, Events, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { errorCode } from '../call-errors.ts';
-import { closedWithinGrace } from '../close-grace.ts';
+import { errorCode } from '../../errors/call-errors.ts';
+import { closedWithinGrace } from '../../transports/close-grace.ts';
 import { ConnectBackoff } from '../messaging/connect-backoff.ts';
 import type { PendingReplies } from '../messaging/pending-replies.ts';
 import type { NatsOperation } from './nats-operations.ts';

@@ -18,8 +18,8 @@ import type {
   ConnectorResult,
   OperationDescription,
 } from '../../contracts/connector.ts';
-import { unknownOperation } from '../call-errors.ts';
-import { callLimit, MAX_TIMER_MS } from '../call-limit.ts';
+import { unknownOperation } from '../../errors/call-errors.ts';
+import { callLimit, MAX_TIMER_MS } from '../../transports/call-limit.ts';
 import { unavailable } from '../messaging/broker-errors.ts';
 import { PendingReplies, PendingReply } from '../messaging/pending-replies.ts';
 import { NatsLink } from './nats-connection.ts';

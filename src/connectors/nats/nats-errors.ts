@@ -1,6 +1,7 @@
 /** What the NATS client rejects a call with, as catalogue errors. */
+
+import { errorCode, timeoutError } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import { errorCode, timeoutError } from '../call-errors.ts';
 import { unavailable } from '../messaging/broker-errors.ts';
 import type { NatsOperation } from './nats-operations.ts';
 

@@ -5,9 +5,9 @@
  */
 import { Match, type Msg, type MsgHdrs, headers as natsHeaders } from 'nats';
 import type { ConnectorInput, ConnectorResult } from '../../contracts/connector.ts';
+import { internal } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
-import { internal } from '../call-errors.ts';
 import { checkReplySize, inputHeaderRecord, payloadText, replyOutput } from '../messaging/message-payload.ts';
 import { fillTokens, type TokenRules } from '../messaging/token-template.ts';
 import { HEADER_NAME, INVALID_HEADER_VALUE, type NatsOperation } from './nats-operations.ts';

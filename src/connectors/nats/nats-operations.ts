@@ -3,9 +3,10 @@
  * placeholders and checked, the service and operation headers checked and merged, and the
  * descriptions the portal and the load-time checks read.
  */
+
+import { type PlaceholderTemplate, parsePlaceholders } from '../../config/placeholder-template.ts';
 import type { ConnectorIssue, OperationDescription } from '../../contracts/connector.ts';
-import type { OperationExtras } from '../call-errors.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from '../placeholder-template.ts';
+import type { OperationExtras } from '../../errors/call-errors.ts';
 import type { NatsOperationConfig, NatsServiceConfig } from './schema.ts';
 
 /** A subject: dot-separated non-empty tokens, no whitespace or control characters, no wildcards. */

@@ -16,7 +16,7 @@ import {
   XmlWriteError,
 } from '../../xml/write.ts';
 import type { SoapVersion, WsdlOperation } from './wsdl.ts';
-import { AttributeShape, type ElementShape, type TypeShape } from './xsd.ts';
+import { AttributeShape, type ElementShape, type TypeShape } from './xsd-shapes.ts';
 
 export const SOAP11_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12_ENVELOPE_NS = 'http://www.w3.org/2003/05/soap-envelope';

@@ -1,11 +1,11 @@
-/** The soap connector kind: SOAP 1.1/1.2 described by a WSDL. */
+/** The `soap` connector kind: SOAP 1.1 and 1.2 services described by a WSDL. */
 import type { ConnectorModule } from '../../contracts/connector.ts';
 import { soapServiceSchema } from './schema.ts';
 import { createSoapConnector } from './soap-connector.ts';
 
 export const soapConnector: ConnectorModule<typeof soapServiceSchema> = {
   kind: 'soap',
-  summary: 'SOAP 1.1/1.2 described by a WSDL',
+  summary: 'A SOAP 1.1 or 1.2 service: the operations of its WSDL, called with JSON in and out.',
   schema: soapServiceSchema,
   capabilities: { http: true, rawPassthrough: false, standingConnection: false },
   create: createSoapConnector,

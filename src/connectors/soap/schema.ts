@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
 import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
+import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** A WS-Security UsernameToken sent in the header of every call. */
 export const usernameTokenSchema = z
@@ -41,7 +42,9 @@ export const soapServiceSchema = z
       .string()
       .regex(/^https?:\/\/[^/?#]+(\/[^#]*)?$/, 'expected an http:// or https:// URL')
       .optional()
-      .describe('The endpoint to call, instead of the soap:address of the WSDL port.'),
+      .describe(
+        'The endpoint to call, instead of the soap:address of the WSDL port (or urls, to balance over several).',
+      ),
     version: z
       .enum(['1.1', '1.2'])
       .optional()
@@ -80,6 +83,7 @@ export const soapServiceSchema = z
         'The operations flows may call, by their WSDL name; each must be in the WSDL. Absent or empty: every operation of the port.',
       ),
     ...upstreamPolicyFields,
+    ...urlServiceFields,
   })
   .describe('A SOAP service described by a WSDL.');
 

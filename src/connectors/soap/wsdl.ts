@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { decodeXmlBytes, parseXmlElements, type XmlElement } from '../../xml/parse.ts';
-import { ElementShape, type QName, resolveQName, SchemaSet, TypeShape, WsdlError, XSD_NS } from './xsd.ts';
+import { resolveQName, SchemaSet, XSD_NS } from './xsd.ts';
+import { ElementShape, type QName, TypeShape, WsdlError } from './xsd-shapes.ts';
 
 const WSDL_NS = 'http://schemas.xmlsoap.org/wsdl/';
 const SOAP11_BINDING_NS = 'http://schemas.xmlsoap.org/wsdl/soap/';

@@ -7,6 +7,7 @@ import {
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
 import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
+import { urlServiceFields } from '../../transports/http/schema.ts';
 
 const pathsSchema = z.array(z.string().min(1));
 
@@ -62,7 +63,8 @@ export const xmlServiceSchema = z
     url: z
       .string()
       .regex(/^https?:\/\/[^/?#]+(\/[^?#]*)?$/, 'expected an http:// or https:// base URL without query')
-      .describe('Base URL of the service; operation paths are appended to it.'),
+      .optional()
+      .describe('Base URL of the service; operation paths are appended to it. Give url or urls.'),
     description: z.string().optional().describe('What the service is, for the portal.'),
     timeout: durationSchema
       .optional()
@@ -84,6 +86,7 @@ export const xmlServiceSchema = z
       )
       .describe('The operations flows may call, by name.'),
     ...upstreamPolicyFields,
+    ...urlServiceFields,
   })
   .describe('A plain XML service over HTTP.');
 

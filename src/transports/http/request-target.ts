@@ -4,10 +4,10 @@
  * percent-encoded so request data can never add segments, walk the path or inject a query.
  */
 
-import type { ConnectorInput } from '../contracts/connector.ts';
-import { ChorusError } from '../errors/catalogue.ts';
-import { internal, type OperationExtras } from './call-errors.ts';
-import { type PlaceholderTemplate, parsePlaceholders } from './placeholder-template.ts';
+import { type PlaceholderTemplate, parsePlaceholders } from '../../config/placeholder-template.ts';
+import type { ConnectorInput } from '../../contracts/connector.ts';
+import { internal, type OperationExtras } from '../../errors/call-errors.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
 
 const PATH_LITERAL = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 

@@ -2,7 +2,7 @@
  * The errors of one backend call, shared by every connector: each names the service and the
  * operation, and says whether trying again may help.
  */
-import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
+import { ChorusError, type ErrorCode } from './catalogue.ts';
 
 /** The public fields every error of one operation carries. */
 // A type alias, not an interface, so it is assignable to ProblemExtras' index signature.

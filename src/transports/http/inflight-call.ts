@@ -1,6 +1,6 @@
 /**
  * The abort wiring of one backend call: its own controller, aborted by the request's signal or by
- * the call's timer, whichever comes first. Shared by the connectors that call over undici.
+ * the call's timer, whichever comes first. Used by the exchange of the HTTP transport.
  */
 
 /** The call is still running. */

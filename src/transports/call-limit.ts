@@ -5,7 +5,7 @@
  * up fails before anything is sent.
  */
 import type { ConnectorCall } from '../contracts/connector.ts';
-import { cancellation, type OperationExtras, timeoutError } from './call-errors.ts';
+import { cancellation, type OperationExtras, timeoutError } from '../errors/call-errors.ts';
 
 /** setTimeout fires at once (with a warning) above this, so longer limits are clamped to it. */
 export const MAX_TIMER_MS = 2_147_483_647;

@@ -1,0 +1,93 @@
+/**
+ * Reading an HTTP/JSON answer: JSON or text by the operation's responseType and the content type,
+ * undecoded bytes when the caller only forwards a successful JSON answer, and error statuses as
+ * status errors carrying the decoded body. The graphql connector reads its answers the same way.
+ */
+import type { ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
+import type { OperationExtras } from '../../errors/call-errors.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
+import { parseUntrustedJson } from '../../json/parse.ts';
+import type { AnswerHeaders } from '../../transports/http/cluster.ts';
+import type { HttpOperationConfig } from './schema.ts';
+
+/** What decoding needs of an operation. */
+export interface DecodedOperation {
+  readonly name: string;
+  readonly accept: ReadonlySet<number> | null;
+  readonly responseType: HttpOperationConfig['responseType'];
+  readonly extras: OperationExtras;
+}
+
+/** The transport's decoder for http operations (an AnswerDecoder). */
+export function decodeHttpAnswer(
+  op: DecodedOperation,
+  status: number,
+  headers: AnswerHeaders,
+  raw: Buffer,
+  call: ConnectorCall,
+): ConnectorResult {
+  return readHttpAnswer(op, status, headers, raw, call.raw === true);
+}
+
+/** Reads an answer; `forwardOnly`: a successful JSON answer may stay undecoded, as `raw`. */
+export function readHttpAnswer(
+  op: DecodedOperation,
+  status: number,
+  headers: AnswerHeaders,
+  raw: Buffer,
+  forwardOnly: boolean,
+): ConnectorResult {
+  const success = (status >= 200 && status < 300) || op.accept?.has(status) === true;
+  const contentType = headers['content-type'];
+  const mediaType = typeof contentType === 'string' ? mediaTypeOf(contentType) : '';
+  let output: unknown;
+  const json = op.responseType === 'json' || (op.responseType === 'auto' && isJsonMediaType(mediaType));
+  // Forwarded as the whole response: the bytes go out as they came, never decoded or re-encoded.
+  if (forwardOnly && json && success && raw.length > 0) {
+    return { output: undefined, raw, status, headers };
+  }
+  if (json) {
+    output = decodeJson(op, raw, success);
+  } else if (op.responseType === 'auto' && raw.length === 0 && contentType === undefined) {
+    // An empty, untyped answer (204, most DELETEs) reads as "no data" rather than "".
+    output = null;
+  } else {
+    output = raw.toString('utf8');
+  }
+
+  if (success) return { output, status, headers };
+  throw new ChorusError(
+    'CHORUS_UPSTREAM_STATUS',
+    `service "${op.extras.service}" operation "${op.name}" answered ${status}`,
+    {
+      retryable: status === 502 || status === 503 || status === 504,
+      extras: { ...op.extras, upstreamStatus: status },
+      data: { status, body: output, headers },
+    },
+  );
+}
+
+function decodeJson(op: DecodedOperation, raw: Buffer, success: boolean): unknown {
+  const text = raw.toString('utf8');
+  if (text === '') return null;
+  try {
+    return parseUntrustedJson(text);
+  } catch (error) {
+    // An error status matters more than its malformed body: keep the text for the flow.
+    if (!success) return text;
+    throw new ChorusError(
+      'CHORUS_UPSTREAM_DECODE',
+      `service "${op.extras.service}" operation "${op.name}" answered malformed JSON`,
+      { cause: error, extras: op.extras },
+    );
+  }
+}
+
+function mediaTypeOf(contentType: string): string {
+  const semicolon = contentType.indexOf(';');
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+}
+
+function isJsonMediaType(mediaType: string): boolean {
+  return mediaType === 'application/json' || mediaType.endsWith('+json');
+}

@@ -1,0 +1,86 @@
+/**
+ * Reading the answer of a `soap` call: a Fault (whatever the status, since SOAP 1.1 sends Faults
+ * with 500) is a protocol error; other error statuses are status errors; a success is the Body
+ * content as JSON, shaped by the operation's output type.
+ */
+import type { ConnectorResult } from '../../contracts/connector.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
+import type { AnswerHeaders } from '../../transports/http/cluster.ts';
+import { contentTypeOf } from '../../transports/http/headers.ts';
+import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
+import { applyShape } from '../../xml/shape.ts';
+import { readBody } from './envelope.ts';
+import type { CompiledOperation } from './operations.ts';
+
+/** The transport's decoder for soap operations (an AnswerDecoder). */
+export function decodeSoapAnswer(
+  op: CompiledOperation,
+  status: number,
+  headers: AnswerHeaders,
+  body: Buffer,
+): ConnectorResult {
+  const success = status >= 200 && status < 300;
+  if (body.length === 0) {
+    if (success) return { output: null, status, headers };
+    throw statusError(op, status, headers, '');
+  }
+  const contentType = contentTypeOf(headers);
+  const mediaType = contentType === undefined ? '' : mediaTypeOf(contentType);
+  if (!isXmlMediaType(mediaType)) {
+    if (!success) throw statusError(op, status, headers, body.toString('utf8'));
+    throw decodeError(op, `answered ${mediaType === '' ? 'without a content type' : mediaType}, not XML`);
+  }
+  let document: Record<string, unknown>;
+  try {
+    document = parseXml(decodeXmlBytes(body, contentType));
+  } catch (error) {
+    if (!(error instanceof XmlDecodeError)) throw error;
+    if (!success) throw statusError(op, status, headers, body.toString('utf8'));
+    throw decodeError(op, error.message, error);
+  }
+  const read = readBody(document);
+  if (read.kind === 'fault') {
+    const { faultcode, faultstring, fault } = read.fault;
+    throw new ChorusError(
+      'CHORUS_UPSTREAM_PROTOCOL',
+      `service "${op.extras.service}" operation "${op.extras.operation}" answered a SOAP Fault: ${faultcode} ${faultstring}`.trimEnd(),
+      // Flows read error.body in onError fallbacks: the whole Fault is there, detail included.
+      { extras: { ...op.extras, faultcode, faultstring }, data: { status, body: { fault }, headers } },
+    );
+  }
+  if (!success) throw statusError(op, status, headers, body.toString('utf8'));
+  if (read.kind === 'not-soap') throw decodeError(op, read.reason);
+  const output = op.wsdl.output;
+  if (read.value === null || output === undefined) return { output: read.value, status, headers };
+  try {
+    return { output: applyShape(read.value, output, read.name ?? output.local), status, headers };
+  } catch (error) {
+    if (!(error instanceof XmlDecodeError)) throw error;
+    throw decodeError(op, `answered a value its WSDL does not allow: ${error.message}`, error);
+  }
+}
+
+function statusError(
+  op: CompiledOperation,
+  status: number,
+  headers: AnswerHeaders,
+  text: string,
+): ChorusError {
+  return new ChorusError(
+    'CHORUS_UPSTREAM_STATUS',
+    `service "${op.extras.service}" operation "${op.extras.operation}" answered ${status}`,
+    {
+      retryable: status === 502 || status === 503 || status === 504,
+      extras: { ...op.extras, upstreamStatus: status },
+      data: { status, body: text, headers },
+    },
+  );
+}
+
+function decodeError(op: CompiledOperation, reason: string, cause?: unknown): ChorusError {
+  return new ChorusError(
+    'CHORUS_UPSTREAM_DECODE',
+    `service "${op.extras.service}" operation "${op.extras.operation}" ${reason.startsWith('answered') ? reason : `answered XML that cannot be read: ${reason}`}`,
+    { cause, extras: op.extras },
+  );
+}

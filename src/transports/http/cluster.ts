@@ -1,0 +1,166 @@
+/**
+ * The upstream cluster of one service called over HTTP: one pooled keep-alive undici client per
+ * origin (with the service's client TLS), the balancer that picks the host of each attempt and
+ * ejects failing ones, the health checks, and the exchange of one attempt: send, honour the
+ * call's signal and time limit, read the answer within the size cap, let the connector decode
+ * it, and tell the balancer how the host did. undici's `pool.request` is used rather than
+ * `fetch`: it is about three times faster and gives a plain stream whose size can be capped.
+ */
+import type { Logger } from 'pino';
+import type { Dispatcher, Pool } from 'undici';
+import type { CallContext, ConnectorCall, ConnectorResult, HostStatus } from '../../contracts/connector.ts';
+import { isBackendFailure } from '../../errors/backend-failure.ts';
+import { cancellation, type OperationExtras, timeoutError, tooLarge } from '../../errors/call-errors.ts';
+import { ChorusError } from '../../errors/catalogue.ts';
+import { callLimit } from '../call-limit.ts';
+import { closedWithinGrace } from '../close-grace.ts';
+import type { Balancer } from './balancer.ts';
+import { transportError } from './exchange-errors.ts';
+import type { OutgoingHeaders } from './headers.ts';
+import { CANCELLED, InflightCall, TIMED_OUT } from './inflight-call.ts';
+import { readCapped } from './read-capped.ts';
+
+/** Answer headers as undici gives them. */
+export type AnswerHeaders = Record<string, string | string[] | undefined>;
+
+/** What the exchange needs of a connector's compiled operation. */
+export interface ExchangeOperation {
+  readonly method: Dispatcher.HttpMethod;
+  readonly extras: OperationExtras;
+}
+
+/**
+ * Reads an answer into the connector's result, or throws its error (a status error, a decode
+ * error); chosen per connector at load. A thrown 5xx counts against the host.
+ */
+export type AnswerDecoder<Op extends ExchangeOperation> = (
+  op: Op,
+  status: number,
+  headers: AnswerHeaders,
+  body: Buffer,
+  call: ConnectorCall,
+  ctx: CallContext,
+) => ConnectorResult;
+
+/** The parts of a cluster, built at load by openCluster. */
+export interface ClusterParts {
+  readonly service: string;
+  /** The connector kind, for log lines. */
+  readonly kind: string;
+  readonly balancer: Balancer<Pool>;
+  readonly stopHealthChecks: (() => void) | undefined;
+  readonly maxResponseBytes: number;
+  readonly logger: Logger;
+}
+
+/** The hosts of one service and the exchange of one attempt with one of them. */
+export class HttpCluster {
+  readonly #service: string;
+  readonly #kind: string;
+  readonly #balancer: Balancer<Pool>;
+  readonly #stopHealthChecks: (() => void) | undefined;
+  readonly #maxResponseBytes: number;
+  readonly #logger: Logger;
+  #closing: Promise<void> | undefined;
+
+  constructor(parts: ClusterParts) {
+    this.#service = parts.service;
+    this.#kind = parts.kind;
+    this.#balancer = parts.balancer;
+    this.#stopHealthChecks = parts.stopHealthChecks;
+    this.#maxResponseBytes = parts.maxResponseBytes;
+    this.#logger = parts.logger;
+  }
+
+  /**
+   * One attempt: picks a host, sends the request, reads the answer within the size cap and the
+   * call's time, and decodes it with `decode`; failures become catalogue errors, and whether the
+   * host failed feeds its outlier ejection.
+   */
+  async exchange<Op extends ExchangeOperation>(
+    op: Op,
+    path: string,
+    headers: OutgoingHeaders,
+    body: string | null,
+    call: ConnectorCall,
+    ctx: CallContext,
+    decode: AnswerDecoder<Op>,
+  ): Promise<ConnectorResult> {
+    // The engine already chose min(step timeout or service timeout, time left of the deadline).
+    const limitMs = callLimit(call, op.extras);
+    const signal = call.signal;
+
+    const inflight = new InflightCall(signal, limitMs);
+    // Each attempt (so each retry) picks its host; the outcome feeds outlier ejection.
+    const host = this.#balancer.pick();
+    let failure: boolean | undefined = false;
+    try {
+      const response = await host.client.request({
+        path,
+        method: op.method,
+        headers,
+        body,
+        signal: inflight.controller.signal,
+      });
+      const stream = response.body;
+      const declared = response.headers['content-length'];
+      if (declared !== undefined && Number(declared) > this.#maxResponseBytes) {
+        // Destroying the body aborts a response still arriving, so undici closes that connection
+        // instead of reading a body nobody will use; the abort error it emits is expected.
+        stream.on('error', ignoreError).destroy();
+        throw tooLarge(op.extras, this.#maxResponseBytes);
+      }
+      const raw = await readCapped(stream, this.#maxResponseBytes);
+      if (raw === null) throw tooLarge(op.extras, this.#maxResponseBytes);
+      return decode(op, response.statusCode, response.headers, raw, call, ctx);
+    } catch (error) {
+      const chorusError = asCallError(error, inflight, op.extras, limitMs, call.deadlineBound, signal);
+      failure = isBackendFailure(chorusError, signal);
+      throw chorusError;
+    } finally {
+      inflight.release();
+      this.#balancer.release(host, failure);
+    }
+  }
+
+  /** The hosts and their state, for status pages. */
+  hosts(): HostStatus[] {
+    return this.#balancer.status();
+  }
+
+  /** Stops the health checks and closes every pool, destroying connections still busy after a grace. */
+  close(): Promise<void> {
+    this.#stopHealthChecks?.();
+    this.#closing ??= Promise.all(this.#balancer.hosts.map((host) => this.#closePool(host.client))).then(
+      () => undefined,
+    );
+    return this.#closing;
+  }
+
+  async #closePool(pool: Pool): Promise<void> {
+    if (!(await closedWithinGrace(pool.close()))) {
+      this.#logger.warn(
+        { service: this.#service },
+        `${this.#kind} connector: calls still running after the close grace; destroying its connections`,
+      );
+      await pool.destroy();
+    }
+  }
+}
+
+/** The error of a failed attempt, as the catalogue names it. */
+function asCallError(
+  error: unknown,
+  inflight: InflightCall,
+  extras: OperationExtras,
+  limitMs: number,
+  deadlineBound: boolean,
+  signal: AbortSignal,
+): unknown {
+  if (error instanceof ChorusError) return error;
+  if (inflight.state === TIMED_OUT) return timeoutError(extras, limitMs, deadlineBound, error);
+  if (inflight.state === CANCELLED) return cancellation(extras, signal);
+  return transportError(extras, error);
+}
+
+function ignoreError(): void {}
