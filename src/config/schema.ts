@@ -11,7 +11,7 @@ import { natsServiceSchema } from '../connectors/nats/schema.ts';
 import { soapServiceSchema } from '../connectors/soap/schema.ts';
 import { xmlServiceSchema } from '../connectors/xml/schema.ts';
 import { observabilitySchema } from '../observability/schema.ts';
-import { authSettingsSchema } from '../policies/auth/schema.ts';
+import { authSettingsSchema } from '../policies/inbound/auth/schema.ts';
 import { invalidateSchema, stepCacheSchema } from '../policies/cache/schema.ts';
 import { consumersSchema, planSchema } from '../policies/consumers/schema.ts';
 import { endpointPoliciesSchema } from '../policies/schema.ts';

@@ -11,11 +11,11 @@
 import type { ConfigPath } from '../config/issues.ts';
 import type { EndpointConfig } from '../config/schema.ts';
 import type { InboundPolicy, PolicyFactoryContext } from '../contracts/policy.ts';
-import { createAuthPolicy } from './auth/auth.ts';
-import { createResponseCachePolicy } from './cache/response-cache.ts';
-import { createCorsPolicy } from './cors/cors.ts';
-import { createIpFilterPolicy } from './ip-filter/ip-filter.ts';
-import { createPlanLimitsPolicy, createQuotaPolicy, createRateLimitPolicy } from './rate-limit/rate-limit.ts';
+import { createAuthPolicy } from './inbound/auth/auth.ts';
+import { createResponseCachePolicy } from './inbound/response-cache/response-cache.ts';
+import { createCorsPolicy } from './inbound/cors/cors.ts';
+import { createIpFilterPolicy } from './inbound/ip-filter/ip-filter.ts';
+import { createPlanLimitsPolicy, createQuotaPolicy, createRateLimitPolicy } from './inbound/rate-limit/rate-limit.ts';
 import type { PolicyRuntime } from './runtime.ts';
 import type { EndpointPoliciesConfig } from './schema.ts';
 

@@ -3,11 +3,11 @@
  * `policies` key. An endpoint's own entry replaces the default; `false` turns a default off.
  */
 import { z } from 'zod';
-import { authPolicySchema } from './auth/schema.ts';
+import { authPolicySchema } from './inbound/auth/schema.ts';
 import { responseCachePolicySchema } from './cache/schema.ts';
-import { corsPolicySchema } from './cors/schema.ts';
-import { ipFilterPolicySchema } from './ip-filter/schema.ts';
-import { quotaPolicySchema, rateLimitPolicySchema } from './rate-limit/schema.ts';
+import { corsPolicySchema } from './inbound/cors/schema.ts';
+import { ipFilterPolicySchema } from './inbound/ip-filter/schema.ts';
+import { quotaPolicySchema, rateLimitPolicySchema } from './inbound/rate-limit/schema.ts';
 
 const off = z.literal(false);
 

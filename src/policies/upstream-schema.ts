@@ -3,10 +3,10 @@
  * schema).
  */
 import type { z } from 'zod';
-import { bulkheadPolicySchema } from './bulkhead/schema.ts';
-import { circuitBreakerPolicySchema } from './circuit-breaker/schema.ts';
-import { backendCredentialsSchema } from './credentials/schema.ts';
-import { retryPolicySchema } from './retry/schema.ts';
+import { bulkheadPolicySchema } from './upstream/bulkhead/schema.ts';
+import { circuitBreakerPolicySchema } from './upstream/circuit-breaker/schema.ts';
+import { backendCredentialsSchema } from './upstream/credentials/schema.ts';
+import { retryPolicySchema } from './upstream/retry/schema.ts';
 
 /** Fields of every service: retry, circuitBreaker, bulkhead and auth (backend credentials). */
 export const upstreamPolicyFields = {

@@ -17,15 +17,15 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { Connector } from '../contracts/connector.ts';
 import type { PolicyFactoryContext, UpstreamPolicy } from '../contracts/policy.ts';
 import type { HostStatus } from '../transports/http/balancer.ts';
-import { Bulkhead, bulkheadPolicy } from './bulkhead/bulkhead.ts';
+import { Bulkhead, bulkheadPolicy } from './upstream/bulkhead/bulkhead.ts';
 import {
   type BreakerStatus,
   breakerOptions,
   CircuitBreaker,
   circuitBreakerPolicy,
-} from './circuit-breaker/circuit-breaker.ts';
-import { credentialsPolicy } from './credentials/credentials.ts';
-import { retryOptions, retryPolicy } from './retry/retry.ts';
+} from './upstream/circuit-breaker/circuit-breaker.ts';
+import { credentialsPolicy } from './upstream/credentials/credentials.ts';
+import { retryOptions, retryPolicy } from './upstream/retry/retry.ts';
 import type { UpstreamPolicySettings } from './upstream-schema.ts';
 
 /** What an upstream policy factory gets. */

@@ -17,8 +17,8 @@ import {
   createApiKeyIndex,
   hashApiKey,
   parseKeyHash,
-} from '../auth/api-key.ts';
-import { createJwtVerifier, type JwtVerifier, type SubjectDirectory } from '../auth/jwt.ts';
+} from './api-key.ts';
+import { createJwtVerifier, type JwtVerifier, type SubjectDirectory } from './jwt.ts';
 import { type ConsumerConfig, consumerSchema } from './schema.ts';
 
 /** A declared consumer, with its plan's scopes folded into its own. */
