@@ -18,7 +18,7 @@ import type { EndpointPlan, GatewayPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { collectProcessMetrics, metricsRegistry, requestMetrics } from '../observability/metrics.ts';
 import { createTracing, type Tracing } from '../observability/tracing.ts';
-import { type PreflightHandler, preflightOf } from '../policies/inbound/cors/cors.ts';
+import { type PreflightHandler, preflightOf } from '../policies/inbound.ts';
 import { upstreamStatus } from '../policies/upstream.ts';
 import { type AdminGuard, createAdminGuard } from '../portal/admin.ts';
 import { generateOpenApi } from '../portal/openapi.ts';

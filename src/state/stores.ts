@@ -2,37 +2,17 @@
  * The state stores rate limits, quotas and caches use: memory always, Redis when configured. Built
  * once per plan (the Redis connection is opened at load), closed with the plan.
  */
-import type { ConfigPath } from '../config/issues.ts';
 import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
 import { parseDuration, parseSize } from '../config/units.ts';
-import type { IssueReporter } from '../contracts/issues.ts';
+import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRedisStore, type RedisStore } from './redis-store.ts';
 import { memoryStoreSchema } from './schema.ts';
-import type { StateStore } from './store.ts';
+import type { CacheLocation, Stores } from './store.ts';
 
-export type { LimitDecision, StateStore } from './store.ts';
-
-/** Where a declared cache lives, found by its name (for invalidation). */
-export interface CacheLocation {
-  readonly store: 'memory' | 'redis';
-  /** Where it is declared, for messages. */
-  readonly at: ConfigPath;
-}
-
-/** The stores of a plan. */
-export interface Stores {
-  readonly memory: StateStore;
-  /** The Redis store, when `stores.redis` is configured. */
-  readonly redis: StateStore | undefined;
-  /** The caches the config declares (response caches and step caches), by name. */
-  readonly caches: ReadonlyMap<string, CacheLocation>;
-  /** The store a policy named; reports an issue at `at` (and gives memory) when Redis is not configured. */
-  select(kind: 'memory' | 'redis', at: ConfigPath, issue: IssueReporter): StateStore;
-  close(): Promise<void>;
-}
+export type { CacheLocation, LimitDecision, StateStore, Stores } from './store.ts';
 
 /** Builds the stores; waits (at most the connect timeout) for Redis when it is configured. */
 export async function createStores(config: ResolvedConfig, ctx: PolicyFactoryContext): Promise<Stores> {

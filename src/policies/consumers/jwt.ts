@@ -23,11 +23,9 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Logger } from 'pino';
-import type { ConfigPath } from '../../config/issues.ts';
-import { parseDuration } from '../../config/units.ts';
-import type { IssueReporter } from '../../contracts/issues.ts';
+import type { ConfigPath, IssueReporter } from '../../contracts/issues.ts';
 import type { Consumer } from '../../contracts/policy.ts';
-import type { JwtSettings } from '../inbound/auth/schema.ts';
+import type { JwtSettings } from './auth-settings.ts';
 
 /** What the verifier needs to know about declared consumers and plans. */
 export interface SubjectDirectory {
@@ -64,11 +62,11 @@ export async function createJwtVerifier(
     issuer: settings.issuer,
     audience: settings.audience,
     algorithms: [...settings.algorithms],
-    clockTolerance: (parseDuration(settings.clockSkew) ?? 30_000) / 1000,
+    clockTolerance: settings.clockSkew / 1000,
     requiredClaims: settings.requireExpiry ? ['exp'] : [],
   };
   if (settings.maxTokenAge !== undefined) {
-    options.maxTokenAge = (parseDuration(settings.maxTokenAge) ?? 0) / 1000;
+    options.maxTokenAge = settings.maxTokenAge / 1000;
   }
   const { consumer: consumerClaim, scopes: scopesClaim, plan: planClaim } = settings.claims;
   const readScopes = (payload: JWTPayload): string[] => {
@@ -114,12 +112,12 @@ export async function createJwtVerifier(
 
 /** Keys from the issuer's JWKS URL, with jose's cache and cooldown, plus a backoff after a failed fetch. */
 function remoteKeys(settings: JwtSettings, logger: Logger): JWTVerifyGetKey {
-  const refreshMs = parseDuration(settings.jwks.refreshInterval) ?? 30_000;
+  const refreshMs = settings.jwks.refreshInterval;
   const url = new URL(settings.jwksUrl!);
   const remote = createRemoteJWKSet(url, {
-    cacheMaxAge: parseDuration(settings.jwks.cacheMaxAge) ?? 600_000,
+    cacheMaxAge: settings.jwks.cacheMaxAge,
     cooldownDuration: refreshMs,
-    timeoutDuration: parseDuration(settings.jwks.timeout) ?? 5000,
+    timeoutDuration: settings.jwks.timeout,
   });
   // jose retries a failed fetch on the next token; a down or slow JWKS endpoint would then be
   // fetched once per request. After a failure, the keys already known answer until the interval ends.

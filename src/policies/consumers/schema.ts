@@ -75,4 +75,5 @@ export const consumersSchema = z
   .describe('The consumers of the API: a list, or {file: ./consumers.yaml}.');
 
 export type ConsumerConfig = z.output<typeof consumerSchema>;
+export type ConsumersConfig = z.output<typeof consumersSchema>;
 export type PlanConfig = z.output<typeof planSchema>;

@@ -9,6 +9,8 @@ import { ChorusError } from '../../errors/catalogue.ts';
 import { policyMetrics } from '../../observability/metrics.ts';
 import { composePolicies } from '../compose.ts';
 import { compileUpstreamPolicies, upstreamStatus } from '../upstream.ts';
+import { upstreamPolicyModules } from './modules.ts';
+import { buildUpstreamStack } from './stack.ts';
 
 const logger = pino({ level: 'silent' });
 const ctx: CallContext = { requestId: 'r1', logger };
@@ -38,7 +40,7 @@ function compile(config: unknown, operations: Operation[] = [{ name: 'get', idem
   const issues: string[] = [];
   const parsed = serviceSchema.parse(config) as ServiceConfig;
   const target = connector(operations);
-  const policies = compileUpstreamPolicies(parsed, {
+  const stack = buildUpstreamStack(upstreamPolicyModules, parsed, {
     logger,
     baseDir: '.',
     issue: (at, message) => {
@@ -48,7 +50,7 @@ function compile(config: unknown, operations: Operation[] = [{ name: 'get', idem
     connector: target,
     telemetry: policyMetrics,
   });
-  return { policies, issues, target };
+  return { policies: stack.policies, issues, target, status: stack.status };
 }
 
 const call: ConnectorCall = {
@@ -96,8 +98,8 @@ describe('upstream policies', () => {
   });
 
   test('status of a service: breaker state and bulkhead use', () => {
-    const { target } = compile({ ...base, circuitBreaker: {}, bulkhead: { maxConcurrent: 3 } });
-    const status = upstreamStatus(target);
+    const compiled = compile({ ...base, circuitBreaker: {}, bulkhead: { maxConcurrent: 3 } });
+    const status = compiled.status();
     assert.equal(status.breaker?.state, 'closed');
     assert.deepEqual(status.bulkhead, { active: 0, queued: 0, maxConcurrent: 3 });
   });
@@ -123,5 +125,28 @@ describe('upstream policies', () => {
     assert.equal(calls, 2);
     await assert.rejects(handler({ ...call, operation: 'change' }, ctx));
     assert.equal(calls, 3);
+  });
+});
+
+describe('compatibility wrappers', () => {
+  test('compileUpstreamPolicies builds the stack; upstreamStatus reads it by connector', () => {
+    const target = connector([{ name: 'get', idempotent: true }]);
+    const parsed = serviceSchema.parse({ ...base, circuitBreaker: {}, bulkhead: { maxConcurrent: 2 } });
+    const policies = compileUpstreamPolicies(parsed, {
+      logger,
+      baseDir: '.',
+      issue: () => assert.fail('no issue expected'),
+      service: 'svc',
+      connector: target,
+      telemetry: policyMetrics,
+    });
+    assert.equal(policies.length, 2);
+    assert.deepEqual(upstreamStatus(target).bulkhead, { active: 0, queued: 0, maxConcurrent: 2 });
+    assert.deepEqual(upstreamStatus(connector([])), { service: 'svc' });
+  });
+
+  test('the modules are ordered credentials, retry, circuitBreaker, bulkhead', () => {
+    const names = [...upstreamPolicyModules].sort((a, b) => a.order - b.order).map((module) => module.name);
+    assert.deepEqual(names, ['auth', 'retry', 'circuitBreaker', 'bulkhead']);
   });
 });

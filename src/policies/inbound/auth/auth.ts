@@ -5,11 +5,11 @@
  * keys exist; a missing scope or claim answers 403 naming it.
  */
 
-import type { Consumer } from '../../../contracts/policy.ts';
+import type { Consumer, InboundPolicy, InboundPolicyContext } from '../../../contracts/policy.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
-import { policyMetrics } from '../../../observability/metrics.ts';
-import type { InboundPolicyFactory } from '../../inbound.ts';
 import { readApiKey } from '../../consumers/api-key.ts';
+import type { ConsumerRegistry } from '../../consumers/registry.ts';
+import type { PolicyRuntime } from '../../shared.ts';
 import type { AuthMethod, AuthPolicyConfig } from './schema.ts';
 
 const UNAUTHORIZED = 'authentication is missing or invalid';
@@ -17,14 +17,16 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 type ClaimValue = string | number | boolean;
 
-interface Requirement {
+/** An endpoint's auth requirement in its full form. */
+export interface Requirement {
   methods?: readonly AuthMethod[] | undefined;
   scopes: readonly string[];
   claims: Record<string, ClaimValue | ClaimValue[]>;
   anonymous: boolean;
 }
 
-function normalize(config: AuthPolicyConfig): Requirement {
+/** The full form of a requirement. */
+export function normalizeAuth(config: AuthPolicyConfig): Requirement {
   if (typeof config === 'string') return { methods: [config], scopes: [], claims: {}, anonymous: false };
   if (Array.isArray(config)) return { methods: config, scopes: [], claims: {}, anonymous: false };
   return config;
@@ -36,10 +38,13 @@ function claimHolds(claim: unknown, wanted: readonly ClaimValue[]): boolean {
   return wanted.includes(claim as ClaimValue);
 }
 
-/** Builds the auth policy of an endpoint. */
-export const createAuthPolicy: InboundPolicyFactory<AuthPolicyConfig> = (config, ctx) => {
-  const requirement = normalize(config);
-  const registry = ctx.runtime.consumers;
+/** Builds the auth policy of an endpoint; undefined (with an issue) when the config cannot work. */
+export function createAuthPolicy(
+  config: AuthPolicyConfig,
+  ctx: InboundPolicyContext<PolicyRuntime>,
+): InboundPolicy | undefined {
+  const requirement = normalizeAuth(config);
+  const registry = ctx.shared.consumers;
   const methods = requirement.methods ?? (registry.jwtConfigured ? ['apiKey', 'jwt'] : ['apiKey']);
   if (methods.includes('jwt') && !registry.jwtConfigured) {
     ctx.issue(ctx.at, 'jwt needs the gateway-wide auth.jwt settings (issuer, audience, keys, algorithms)');
@@ -54,13 +59,7 @@ export const createAuthPolicy: InboundPolicyFactory<AuthPolicyConfig> = (config,
   }
   const useJwt = methods.includes('jwt');
   const useApiKey = methods.includes('apiKey');
-  const { apiKeys, apiKeySource, realm, jwtHeader } = registry;
-  const claims = Object.entries(requirement.claims).map(([name, value]) => ({
-    name,
-    wanted: Array.isArray(value) ? value : [value],
-  }));
-  const scopes = requirement.scopes;
-  const endpointId = ctx.endpointId;
+  const { realm, apiKeySource } = registry;
   const challenges: string[] = [];
   if (useJwt) challenges.push(`Bearer realm="${realm}"`);
   if (useApiKey) challenges.push(`ApiKey realm="${realm}", header="${apiKeySource.header}"`);
@@ -68,19 +67,42 @@ export const createAuthPolicy: InboundPolicyFactory<AuthPolicyConfig> = (config,
   const tokenChallenge = [`Bearer realm="${realm}", error="invalid_token"`, ...challenges.slice(1)].join(
     ', ',
   );
-
+  const { endpointId, telemetry } = ctx;
   const unauthorized = (tokenPresented: boolean): ChorusError => {
-    policyMetrics.authFailed(endpointId, 401);
+    telemetry.authFailed(endpointId, 401);
     return new ChorusError('CHORUS_UNAUTHORIZED', UNAUTHORIZED, {
       headers: { 'www-authenticate': tokenPresented ? tokenChallenge : challenge },
     });
   };
   const forbidden = (message: string, extras: Record<string, unknown>): ChorusError => {
-    policyMetrics.authFailed(endpointId, 403);
+    telemetry.authFailed(endpointId, 403);
     return new ChorusError('CHORUS_FORBIDDEN', message, { extras });
   };
-
+  const identify = identifier(registry, useJwt, useApiKey, unauthorized);
+  const authorize = authorizer(requirement, forbidden);
   return (next) => async (request) => {
+    const { consumer, presented } = await identify(request);
+    if (consumer === undefined) {
+      if (!presented && requirement.anonymous) return next(request);
+      throw unauthorized(false);
+    }
+    authorize(consumer);
+    request.consumer = consumer;
+    return next(request);
+  };
+}
+
+type Request = Parameters<Parameters<InboundPolicy>[0]>[0];
+
+/** Finds who calls from the token or the API key; throws 401 for credentials that do not hold. */
+function identifier(
+  registry: ConsumerRegistry,
+  useJwt: boolean,
+  useApiKey: boolean,
+  unauthorized: (tokenPresented: boolean) => ChorusError,
+): (request: Request) => Promise<{ consumer: Consumer | undefined; presented: boolean }> {
+  const { apiKeys, apiKeySource, jwtHeader } = registry;
+  return async (request) => {
     let consumer: Consumer | undefined;
     let presented = false;
     if (useJwt) {
@@ -110,10 +132,21 @@ export const createAuthPolicy: InboundPolicyFactory<AuthPolicyConfig> = (config,
         if (consumer === undefined) throw unauthorized(false);
       }
     }
-    if (consumer === undefined) {
-      if (!presented && requirement.anonymous) return next(request);
-      throw unauthorized(false);
-    }
+    return { consumer, presented };
+  };
+}
+
+/** Checks the required scopes and claims of a consumer; throws 403 naming the first one missing. */
+function authorizer(
+  requirement: Requirement,
+  forbidden: (message: string, extras: Record<string, unknown>) => ChorusError,
+): (consumer: Consumer) => void {
+  const claims = Object.entries(requirement.claims).map(([name, value]) => ({
+    name,
+    wanted: Array.isArray(value) ? value : [value],
+  }));
+  const scopes = requirement.scopes;
+  return (consumer) => {
     for (const scope of scopes) {
       if (!consumer.scopes.includes(scope)) {
         throw forbidden(`the consumer lacks the scope "${scope}"`, { missingScope: scope });
@@ -126,7 +159,5 @@ export const createAuthPolicy: InboundPolicyFactory<AuthPolicyConfig> = (config,
         });
       }
     }
-    request.consumer = consumer;
-    return next(request);
   };
-};
+}

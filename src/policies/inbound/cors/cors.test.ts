@@ -1,24 +1,39 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import type { InboundContext, Reply } from '../../../contracts/policy.ts';
+import type {
+  InboundContext,
+  InboundHandler,
+  InboundPolicyContext,
+  PreflightHandler,
+  Reply,
+} from '../../../contracts/policy.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
-import type { InboundPolicyContext } from '../../inbound.ts';
-import { createCorsPolicy, preflightOf } from './cors.ts';
+import { policyMetrics } from '../../../observability/metrics.ts';
+import { corsPolicy } from './index.ts';
 import { corsPolicySchema } from './schema.ts';
 
 const factoryContext = {
   logger: pino({ level: 'silent' }),
   baseDir: '.',
   issue: () => assert.fail('no issue expected'),
-  endpoint: { method: 'PUT' },
+  telemetry: policyMetrics,
+  shared: undefined,
+  method: 'PUT',
+  path: '/thing',
   endpointId: 'putThing',
   at: ['policies', 'cors'],
-} as unknown as InboundPolicyContext;
+} satisfies InboundPolicyContext;
+
+// The module gives the preflight beside the policy; the tests find it by the handler.
+const preflights = new WeakMap<InboundHandler, PreflightHandler>();
+const preflightOf = (handler: InboundHandler) => preflights.get(handler);
 
 function build(config: unknown, terminal: () => Promise<Reply>) {
-  const policy = createCorsPolicy(corsPolicySchema.parse(config), factoryContext)!;
-  return policy(terminal);
+  const built = corsPolicy.create(corsPolicySchema.parse(config), factoryContext)!;
+  const handler = built.wrap(terminal);
+  if (built.preflight) preflights.set(handler, built.preflight);
+  return handler;
 }
 
 const request = (origin?: string) => ({ headers: origin ? { origin } : {} }) as unknown as InboundContext;

@@ -1,6 +1,7 @@
 /** Config of the cors policy. */
 import { z } from 'zod';
 import { durationSchema } from '../../../config/schema-parts.ts';
+import { inMilliseconds } from '../../units.ts';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const header = z.string().regex(HEADER_NAME, 'expected a header name');
@@ -38,8 +39,8 @@ export const corsPolicySchema = z
       .boolean()
       .default(false)
       .describe('Whether cookies and HTTP auth may be sent (never together with "*").'),
-    maxAge: durationSchema
-      .default('10m')
+    maxAge: inMilliseconds(durationSchema)
+      .prefault('10m')
       .describe('How long a browser may cache a preflight answer (Access-Control-Max-Age).'),
   })
   .superRefine((cors, ctx) => {

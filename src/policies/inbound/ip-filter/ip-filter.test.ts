@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConfigPath } from '../../../config/issues.ts';
-import type { InboundContext } from '../../../contracts/policy.ts';
+import type { InboundContext, InboundPolicyContext } from '../../../contracts/policy.ts';
 import type { ChorusError } from '../../../errors/catalogue.ts';
-import type { InboundPolicyContext } from '../../inbound.ts';
 import { createIpFilterPolicy } from './ip-filter.ts';
 import { ipFilterPolicySchema } from './schema.ts';
 

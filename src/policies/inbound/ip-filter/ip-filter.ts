@@ -4,13 +4,17 @@
  * Lists are node:net BlockLists built at load; a check is one lookup per list.
  */
 import { BlockList } from 'node:net';
+import type { ConfigPath, IssueReporter } from '../../../contracts/issues.ts';
+import type { InboundPolicy } from '../../../contracts/policy.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { addAddressRange, inRanges } from '../../client-ip.ts';
-import type { InboundPolicyFactory } from '../../inbound.ts';
 import type { IpFilterPolicyConfig } from './schema.ts';
 
-/** Builds the IP filter of an endpoint. */
-export const createIpFilterPolicy: InboundPolicyFactory<IpFilterPolicyConfig> = (config, ctx) => {
+/** Builds the IP filter of an endpoint; bad entries are reported at their index under `at`. */
+export function createIpFilterPolicy(
+  config: IpFilterPolicyConfig,
+  ctx: { readonly at: ConfigPath; readonly issue: IssueReporter },
+): InboundPolicy {
   const build = (entries: readonly string[], key: 'allow' | 'deny'): BlockList => {
     const list = new BlockList();
     entries.forEach((entry, index) => {
@@ -30,4 +34,4 @@ export const createIpFilterPolicy: InboundPolicyFactory<IpFilterPolicyConfig> = 
     }
     return next(request);
   };
-};
+}

@@ -4,6 +4,7 @@ import { durationSchema } from '../../../config/schema-parts.ts';
 import { parseDuration } from '../../../config/units.ts';
 import { QUOTA_PERIODS } from '../../../state/periods.ts';
 import { storeNameSchema } from '../../../state/schema.ts';
+import { inMilliseconds } from '../../units.ts';
 
 const KEY_KINDS = ['consumer', 'apiKey', 'ip'] as const;
 const EXPRESSION = /^\{\{[\s\S]*\}\}$/;
@@ -37,9 +38,11 @@ const rateLimitFields = {
     .min(1)
     .max(100_000)
     .describe('Most requests in any window (sliding, so never a 2x burst at window edges).'),
-  window: durationSchema
-    .refine((value) => (parseDuration(value) ?? 0) >= 1000, { message: 'a window is at least 1s' })
-    .describe('The window, e.g. "1s", "1m", "1h".'),
+  window: inMilliseconds(
+    durationSchema.refine((value) => (parseDuration(value) ?? 0) >= 1000, {
+      message: 'a window is at least 1s',
+    }),
+  ).describe('The window, e.g. "1s", "1m", "1h".'),
   ...commonFields,
 };
 

@@ -7,15 +7,26 @@
  * maxEntryBytes are not stored. A store that fails is skipped (the endpoint answers uncached).
  */
 import { stringify as stringifyQuery } from 'node:querystring';
-import { parseDuration, parseSize } from '../../../config/units.ts';
-import type { InboundContext, InboundHandler, Reply } from '../../../contracts/policy.ts';
+import type {
+  InboundContext,
+  InboundHandler,
+  InboundPolicy,
+  InboundPolicyContext,
+  Reply,
+} from '../../../contracts/policy.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { type CompiledExpression, compileExpression } from '../../../expressions/cel.ts';
-import { policyMetrics } from '../../../observability/metrics.ts';
-import type { InboundPolicyFactory } from '../../inbound.ts';
+import {
+  type CachedAnswer,
+  Coalescer,
+  decodeAnswer,
+  encodeAnswer,
+  LeaderGone,
+  ownCopy,
+} from '../../cache/entry.ts';
 import { requestScope } from '../../request-scope.ts';
-import { type CachedAnswer, Coalescer, decodeAnswer, encodeAnswer, LeaderGone, ownCopy } from '../../cache/entry.ts';
-import type { ResponseCacheConfig } from '../../cache/schema.ts';
+import type { PolicyRuntime } from '../../shared.ts';
+import type { ResponseCacheConfig } from './schema.ts';
 
 /** Headers never stored: per-request, per-client or added by outer policies. */
 const UNSTORED_HEADERS = new Set([
@@ -39,56 +50,18 @@ type Outcome = { kind: 'answer'; answer: CachedAnswer } | { kind: 'reply'; reply
 const REQUEST_ONLY: ReadonlySet<string> = new Set(['request']);
 
 /** The response cache of an endpoint. */
-export const createResponseCachePolicy: InboundPolicyFactory<ResponseCacheConfig> = (config, ctx) => {
+export function createResponseCachePolicy(
+  config: ResponseCacheConfig,
+  ctx: InboundPolicyContext<PolicyRuntime>,
+): InboundPolicy {
   const name = config.name ?? ctx.endpointId;
-  const store = ctx.runtime.stores.select(config.store, ctx.at, ctx.issue);
-  const ttlMs = parseDuration(config.ttl) ?? 60_000;
-  const maxBytes = parseSize(config.maxEntryBytes) ?? 1024 * 1024;
+  const store = ctx.shared.stores.select(config.store, ctx.at, ctx.issue);
+  const { ttl: ttlMs, maxEntryBytes: maxBytes } = config;
   const statuses = new Set(config.statuses);
   const prefix = `c:${name}:`;
-
-  let keyExpression: CompiledExpression | undefined;
-  if (config.key !== undefined) {
-    try {
-      keyExpression = compileExpression(config.key, REQUEST_ONLY);
-      if ([...keyExpression.requestReads].some((read) => read.startsWith('body'))) {
-        ctx.issue(
-          [...ctx.at, 'key'],
-          'a response cache key cannot read request.body (the cache answers before it is read)',
-        );
-      }
-    } catch (error) {
-      ctx.issue([...ctx.at, 'key'], `expression "${config.key}": ${(error as Error).message}`);
-    }
-  }
-  const keyOf = keyExpression
-    ? (request: InboundContext): string => {
-        let value: unknown;
-        try {
-          value = keyExpression.evaluate({ request: requestScope(request) });
-        } catch (cause) {
-          throw new ChorusError('CHORUS_EXPRESSION_FAILED', `cache key: ${(cause as Error).message}`, {
-            cause,
-          });
-        }
-        return typeof value === 'string' ? value : JSON.stringify(value);
-      }
-    : defaultKey;
-  const varyConsumer = config.vary.includes('consumer');
-  const varyHeaders = config.vary.filter((entry) => entry !== 'consumer');
-  const variantOf =
-    config.vary.length === 0
-      ? (): string => ''
-      : (request: InboundContext): string => {
-          const parts: string[] = [];
-          if (varyConsumer) parts.push(request.consumer?.id ?? '');
-          for (const header of varyHeaders) {
-            const value = request.headers[header];
-            parts.push(Array.isArray(value) ? value.join(',') : (value ?? ''));
-          }
-          return parts.join('\u0001');
-        };
-
+  const keyOf = keyFunction(config.key, ctx);
+  const variantOf = variantFunction(config.vary);
+  const telemetry = ctx.telemetry;
   const coalescer = new Coalescer<Outcome>();
 
   return (next) => {
@@ -97,14 +70,14 @@ export const createResponseCachePolicy: InboundPolicyFactory<ResponseCacheConfig
       try {
         stored = await store.cacheGet(key, variant);
       } catch {
-        policyMetrics.cache(name, 'error');
+        telemetry.cache(name, 'error');
       }
       const cached = stored === undefined ? undefined : decodeAnswer(stored);
       if (cached) {
-        policyMetrics.cache(name, 'hit');
+        telemetry.cache(name, 'hit');
         return { kind: 'answer', answer: cached };
       }
-      policyMetrics.cache(name, 'miss');
+      telemetry.cache(name, 'miss');
       let reply: Reply;
       try {
         reply = await next(request);
@@ -120,7 +93,7 @@ export const createResponseCachePolicy: InboundPolicyFactory<ResponseCacheConfig
           await store.cacheSet(key, variant, encodeAnswer(answer), ttlMs);
           kept = true;
         } catch {
-          policyMetrics.cache(name, 'error');
+          telemetry.cache(name, 'error');
         }
       }
       return { kind: 'reply', reply, stored: kept };
@@ -134,7 +107,7 @@ export const createResponseCachePolicy: InboundPolicyFactory<ResponseCacheConfig
       if (pending) {
         try {
           const outcome = await pending;
-          policyMetrics.cache(name, 'coalesced');
+          telemetry.cache(name, 'coalesced');
           return followerReply(outcome);
         } catch (error) {
           if (!(error instanceof LeaderGone)) throw ownCopy(error);
@@ -150,7 +123,55 @@ export const createResponseCachePolicy: InboundPolicyFactory<ResponseCacheConfig
     };
     return handle;
   };
-};
+}
+
+/** The key of a request: the configured expression over request, else the default key. */
+function keyFunction(
+  source: string | undefined,
+  ctx: InboundPolicyContext<PolicyRuntime>,
+): (request: InboundContext) => string {
+  if (source === undefined) return defaultKey;
+  let keyExpression: CompiledExpression;
+  try {
+    keyExpression = compileExpression(source, REQUEST_ONLY);
+  } catch (error) {
+    ctx.issue([...ctx.at, 'key'], `expression "${source}": ${(error as Error).message}`);
+    return defaultKey;
+  }
+  if ([...keyExpression.requestReads].some((read) => read.startsWith('body'))) {
+    ctx.issue(
+      [...ctx.at, 'key'],
+      'a response cache key cannot read request.body (the cache answers before it is read)',
+    );
+  }
+  return (request) => {
+    let value: unknown;
+    try {
+      value = keyExpression.evaluate({ request: requestScope(request) });
+    } catch (cause) {
+      throw new ChorusError('CHORUS_EXPRESSION_FAILED', `cache key: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
+}
+
+/** What tells answers of one key apart: the consumer and/or request headers. */
+function variantFunction(vary: readonly string[]): (request: InboundContext) => string {
+  if (vary.length === 0) return () => '';
+  const varyConsumer = vary.includes('consumer');
+  const varyHeaders = vary.filter((entry) => entry !== 'consumer');
+  return (request) => {
+    const parts: string[] = [];
+    if (varyConsumer) parts.push(request.consumer?.id ?? '');
+    for (const header of varyHeaders) {
+      const value = request.headers[header];
+      parts.push(Array.isArray(value) ? value.join(',') : (value ?? ''));
+    }
+    return parts.join('\u0001');
+  };
+}
 
 /** The default key: method, path and the query with its names sorted. */
 function defaultKey(request: InboundContext): string {

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../../contracts/connector.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
+import { policyMetrics } from '../../../observability/metrics.ts';
 import { Bulkhead, bulkheadPolicy } from './bulkhead.ts';
 
 const ctx: CallContext = { requestId: 'r1', logger: pino({ level: 'silent' }) };
@@ -31,7 +32,7 @@ function gate() {
 
 describe('bulkhead', () => {
   test('runs at most maxConcurrent calls, queues maxQueue, and refuses the rest at once', async () => {
-    const bulkhead = new Bulkhead('svc', { maxConcurrent: 2, maxQueue: 1 });
+    const bulkhead = new Bulkhead('svc', { maxConcurrent: 2, maxQueue: 1 }, policyMetrics);
     const backend = gate();
     const handler = bulkheadPolicy(bulkhead)(backend.handler);
     const calls = [handler(call(), ctx), handler(call(), ctx), handler(call(), ctx)];
@@ -51,7 +52,7 @@ describe('bulkhead', () => {
   });
 
   test('a queued call leaves the queue when its request is cancelled', async () => {
-    const bulkhead = new Bulkhead('svc', { maxConcurrent: 1, maxQueue: 1 });
+    const bulkhead = new Bulkhead('svc', { maxConcurrent: 1, maxQueue: 1 }, policyMetrics);
     const backend = gate();
     const handler = bulkheadPolicy(bulkhead)(backend.handler);
     const running = handler(call(), ctx);
@@ -66,7 +67,7 @@ describe('bulkhead', () => {
   });
 
   test('a queued call gives up after queueTimeout', async () => {
-    const bulkhead = new Bulkhead('svc', { maxConcurrent: 1, maxQueue: 1, queueTimeout: 20 });
+    const bulkhead = new Bulkhead('svc', { maxConcurrent: 1, maxQueue: 1, queueTimeout: 20 }, policyMetrics);
     const backend = gate();
     const handler = bulkheadPolicy(bulkhead)(backend.handler);
     const running = handler(call(), ctx);

@@ -4,11 +4,10 @@
  * slow backend cannot hold every socket and request of the gateway. A queued call leaves the
  * queue when its request is cancelled or its time (queueTimeout, else the call's own) runs out.
  */
-import { parseDuration } from '../../../config/units.ts';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../../contracts/connector.ts';
 import type { UpstreamHandler, UpstreamPolicy } from '../../../contracts/policy.ts';
+import type { PolicyTelemetry } from '../../../contracts/telemetry.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
-import { policyMetrics } from '../../../observability/metrics.ts';
 import type { BulkheadPolicyConfig } from './schema.ts';
 
 interface Waiter {
@@ -21,14 +20,17 @@ export class Bulkhead {
   readonly maxConcurrent: number;
   readonly maxQueue: number;
   readonly queueTimeoutMs: number | undefined;
+  /** Where refusals are reported. */
+  readonly telemetry: PolicyTelemetry;
   #active = 0;
   readonly #queue: Waiter[] = [];
 
-  constructor(service: string, config: BulkheadPolicyConfig) {
+  constructor(service: string, config: BulkheadPolicyConfig, telemetry: PolicyTelemetry) {
     this.service = service;
     this.maxConcurrent = config.maxConcurrent;
     this.maxQueue = config.maxQueue;
-    this.queueTimeoutMs = config.queueTimeout === undefined ? undefined : parseDuration(config.queueTimeout);
+    this.queueTimeoutMs = config.queueTimeout;
+    this.telemetry = telemetry;
   }
 
   /** Calls in flight and waiting, for status pages. */
@@ -89,7 +91,7 @@ export function bulkheadPolicy(bulkhead: Bulkhead): UpstreamPolicy {
         const granted = await bulkhead.wait(call.signal, bulkhead.queueTimeoutMs ?? call.timeoutMs);
         if (!granted) {
           if (call.signal.aborted) throw call.signal.reason;
-          policyMetrics.upstreamRejected(service, 'bulkhead_full');
+          bulkhead.telemetry.upstreamRejected(service, 'bulkhead_full');
           throw new ChorusError(
             'CHORUS_BULKHEAD_FULL',
             `service "${service}" has ${bulkhead.maxConcurrent} calls in flight and ${bulkhead.maxQueue} waiting; the call was refused`,

@@ -1,6 +1,7 @@
 /** Config of a service's bulkhead (concurrency limit). */
 import { z } from 'zod';
 import { durationSchema } from '../../../config/schema-parts.ts';
+import { inMilliseconds } from '../../units.ts';
 
 /** A cap on concurrent calls to a service, with a bounded queue; overflow fails fast. */
 export const bulkheadPolicySchema = z
@@ -12,7 +13,7 @@ export const bulkheadPolicySchema = z
       .min(0)
       .default(0)
       .describe('Calls that may wait for a free slot; beyond, calls fail at once with 503.'),
-    queueTimeout: durationSchema
+    queueTimeout: inMilliseconds(durationSchema)
       .optional()
       .describe('Longest wait in the queue (default: the call’s own time left).'),
   })

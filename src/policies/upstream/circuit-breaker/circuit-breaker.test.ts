@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { CallContext, ConnectorCall } from '../../../contracts/connector.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
+import { policyMetrics } from '../../../observability/metrics.ts';
 import {
   type BreakerOptions,
   CircuitBreaker,
@@ -31,6 +32,7 @@ function breaker(overrides: Partial<BreakerOptions> = {}) {
     consecutiveFailures: 100,
     cooldownMs: 5000,
     halfOpenProbes: 1,
+    telemetry: policyMetrics,
     now: () => clock.now,
     ...overrides,
   });

@@ -7,12 +7,11 @@
  * availability counts: transport errors, timeouts, 5xx and unavailability are failures; 4xx
  * answers and refusals of the gateway's own policies (bulkhead) count as neither.
  */
-import { parseDuration } from '../../../config/units.ts';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../../contracts/connector.ts';
 import type { UpstreamHandler, UpstreamPolicy } from '../../../contracts/policy.ts';
+import type { BreakerState, PolicyTelemetry } from '../../../contracts/telemetry.ts';
 import { isBackendFailure } from '../../../errors/backend-failure.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
-import { policyMetrics } from '../../../observability/metrics.ts';
 import type { CircuitBreakerPolicyConfig } from './schema.ts';
 
 const BUCKETS = 10;
@@ -23,8 +22,7 @@ export const REFUSED: Permit = 0;
 export const CALL: Permit = 1;
 export const PROBE: Permit = 2;
 
-/** The state of a breaker, as metrics and status pages show it. */
-export type BreakerState = 'closed' | 'open' | 'half-open';
+export type { BreakerState } from '../../../contracts/telemetry.ts';
 
 /** A breaker's state and counts, for status pages. */
 export interface BreakerStatus {
@@ -46,25 +44,33 @@ export interface BreakerOptions {
   readonly consecutiveFailures: number;
   readonly cooldownMs: number;
   readonly halfOpenProbes: number;
+  /** Where state changes and refusals are reported. */
+  readonly telemetry: PolicyTelemetry;
   readonly now?: () => number;
 }
 
 /** Builds the options from the config. */
-export function breakerOptions(service: string, config: CircuitBreakerPolicyConfig): BreakerOptions {
+export function breakerOptions(
+  service: string,
+  config: CircuitBreakerPolicyConfig,
+  telemetry: PolicyTelemetry,
+): BreakerOptions {
   return {
     service,
     failureRatio: config.failureRate / 100,
     minimumCalls: config.minimumCalls,
-    windowMs: parseDuration(config.window) ?? 30_000,
+    windowMs: config.window,
     consecutiveFailures: config.consecutiveFailures,
-    cooldownMs: parseDuration(config.cooldown) ?? 10_000,
+    cooldownMs: config.cooldown,
     halfOpenProbes: config.halfOpenProbes,
+    telemetry,
   };
 }
 
 /** One service's breaker: its state machine, usable on its own and as an upstream policy. */
 export class CircuitBreaker {
   readonly service: string;
+  readonly telemetry: PolicyTelemetry;
   readonly #options: BreakerOptions;
   readonly #now: () => number;
   readonly #bucketMs: number;
@@ -80,10 +86,11 @@ export class CircuitBreaker {
 
   constructor(options: BreakerOptions) {
     this.service = options.service;
+    this.telemetry = options.telemetry;
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#bucketMs = Math.max(1, options.windowMs / BUCKETS);
-    policyMetrics.breaker(this.service, 'closed');
+    options.telemetry.breaker(this.service, 'closed');
   }
 
   /** The state now (an open breaker past its cooldown reads half-open). */
@@ -184,7 +191,7 @@ export class CircuitBreaker {
   #transition(state: BreakerState): void {
     if (this.#state === state) return;
     this.#state = state;
-    policyMetrics.breaker(this.service, state);
+    this.#options.telemetry.breaker(this.service, state);
   }
 
   #epoch(): number {
@@ -206,11 +213,12 @@ export class CircuitBreaker {
 /** The breaker as an upstream policy. */
 export function circuitBreakerPolicy(breaker: CircuitBreaker): UpstreamPolicy {
   const service = breaker.service;
+  const telemetry = breaker.telemetry;
   return (next: UpstreamHandler): UpstreamHandler =>
     async (call: ConnectorCall, ctx: CallContext): Promise<ConnectorResult> => {
       const permit = breaker.tryAcquire();
       if (permit === REFUSED) {
-        policyMetrics.upstreamRejected(service, 'circuit_open');
+        telemetry.upstreamRejected(service, 'circuit_open');
         ctx.span?.addEvent('circuit.open', { service });
         const seconds = Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000));
         throw new ChorusError(

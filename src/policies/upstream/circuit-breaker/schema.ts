@@ -1,6 +1,7 @@
 /** Config of a service's circuit breaker. */
 import { z } from 'zod';
 import { durationSchema, timeoutSchema } from '../../../config/schema-parts.ts';
+import { inMilliseconds } from '../../units.ts';
 
 /** Stops calling a failing service for a while, so it can recover and callers fail fast. */
 export const circuitBreakerPolicySchema = z
@@ -17,15 +18,17 @@ export const circuitBreakerPolicySchema = z
       .min(1)
       .default(20)
       .describe('…once the window holds at least this many calls.'),
-    window: timeoutSchema.default('30s').describe('The sliding window the failure rate is measured over.'),
+    window: inMilliseconds(timeoutSchema)
+      .prefault('30s')
+      .describe('The sliding window the failure rate is measured over.'),
     consecutiveFailures: z
       .number()
       .int()
       .min(1)
       .default(5)
       .describe('Also opens after this many failures in a row, whatever the rate.'),
-    cooldown: durationSchema
-      .default('10s')
+    cooldown: inMilliseconds(durationSchema)
+      .prefault('10s')
       .describe('How long the breaker stays open before it lets probe calls through (half-open).'),
     halfOpenProbes: z
       .number()

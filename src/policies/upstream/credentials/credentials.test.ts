@@ -74,8 +74,8 @@ describe('oauth2 client credentials', () => {
       clientSecret: 's',
       clientAuth: 'basic',
       scope: 'read write',
-      timeout: '1s',
-      refreshBefore: '1s',
+      timeout: 1000,
+      refreshBefore: 1000,
     });
     await basic.handler!(call, ctx);
     assert.equal(
@@ -90,8 +90,8 @@ describe('oauth2 client credentials', () => {
       clientId: 'id',
       clientSecret: 's',
       clientAuth: 'body',
-      timeout: '1s',
-      refreshBefore: '1s',
+      timeout: 1000,
+      refreshBefore: 1000,
     });
     await body.handler!(call, ctx);
     assert.equal(tokens.calls[1]!.body, 'grant_type=client_credentials&client_id=id&client_secret=s');
@@ -111,8 +111,8 @@ describe('oauth2 client credentials', () => {
         clientId: 'a',
         clientSecret: 'b',
         clientAuth: 'basic',
-        timeout: '1s',
-        refreshBefore: '1s',
+        timeout: 1000,
+        refreshBefore: 1000,
       },
       [],
       () => {},
@@ -142,7 +142,7 @@ describe('oauth2 client credentials', () => {
       clientSecret: 'b',
       clientAuth: 'basic',
       timeout: 50,
-      refreshBefore: '1s',
+      refreshBefore: 1000,
     });
     const error = await handler!(call, ctx).catch((caught: unknown) => caught);
     assert.ok(error instanceof ChorusError);

@@ -5,7 +5,6 @@
  * failures become CHORUS_UPSTREAM_AUTH (502) without the secret or the endpoint's body.
  */
 import { type Agent, request } from 'undici';
-import { parseDuration } from '../../../config/units.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../../json/parse.ts';
 import type { OAuth2CredentialsConfig } from './schema.ts';
@@ -35,8 +34,8 @@ export class OAuth2TokenSource {
   constructor(service: string, config: OAuth2CredentialsConfig, dispatcher?: Agent) {
     this.#service = service;
     this.#url = config.tokenUrl;
-    this.#timeoutMs = parseDuration(config.timeout) ?? 5000;
-    this.#refreshBeforeMs = parseDuration(config.refreshBefore) ?? 30_000;
+    this.#timeoutMs = config.timeout;
+    this.#refreshBeforeMs = config.refreshBefore;
     this.#dispatcher = dispatcher;
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (config.scope !== undefined) form.set('scope', config.scope);

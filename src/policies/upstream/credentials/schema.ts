@@ -1,6 +1,7 @@
 /** Config of a service's backend credentials: how Chorus authenticates to the backend. */
 import { z } from 'zod';
 import { durationSchema, staticHeadersSchema, timeoutSchema } from '../../../config/schema-parts.ts';
+import { inMilliseconds } from '../../units.ts';
 
 const basic = z
   .strictObject({
@@ -54,8 +55,10 @@ const oauth2 = z
       .describe(
         'How the client authenticates: HTTP Basic (client_secret_basic) or form fields (client_secret_post).',
       ),
-    timeout: timeoutSchema.default('5s').describe('Timeout of a token request.'),
-    refreshBefore: durationSchema.default('30s').describe('A token is renewed this long before it expires.'),
+    timeout: inMilliseconds(timeoutSchema).prefault('5s').describe('Timeout of a token request.'),
+    refreshBefore: inMilliseconds(durationSchema)
+      .prefault('30s')
+      .describe('A token is renewed this long before it expires.'),
   })
   .describe('OAuth2 client credentials: a token fetched once and cached until shortly before expiry.');
 

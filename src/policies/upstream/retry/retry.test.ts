@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../../contracts/connector.ts';
 import type { UpstreamHandler } from '../../../contracts/policy.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
+import { policyMetrics } from '../../../observability/metrics.ts';
 import { parseRetryAfter, type RetryOptions, retryPolicy } from './retry.ts';
 import { RetryBudget } from './retry-budget.ts';
 
@@ -32,6 +33,7 @@ function options(overrides: Partial<RetryOptions> = {}): RetryOptions {
     statuses: new Set(),
     idempotent: new Set(['get']),
     budget: new RetryBudget(1, 100, 10_000),
+    telemetry: policyMetrics,
     ...overrides,
   };
 }

@@ -7,11 +7,10 @@
  * min(step timeout, time left) afresh. Hand-written rather than Cockatiel: the budget, the
  * deadline and the connectors' retryable flag are what decide here, and they are ours.
  */
-import { parseDuration } from '../../../config/units.ts';
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../../contracts/connector.ts';
 import type { UpstreamHandler, UpstreamPolicy } from '../../../contracts/policy.ts';
+import type { PolicyTelemetry } from '../../../contracts/telemetry.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
-import { policyMetrics } from '../../../observability/metrics.ts';
 import { RetryBudget } from './retry-budget.ts';
 import type { RetryPolicyConfig } from './schema.ts';
 
@@ -27,6 +26,8 @@ export interface RetryOptions {
   /** Operations that may be repeated. */
   readonly idempotent: ReadonlySet<string>;
   readonly budget: RetryBudget;
+  /** Where retries and budget refusals are reported. */
+  readonly telemetry: PolicyTelemetry;
   /** For tests: the random source of the jitter. */
   readonly random?: () => number;
 }
@@ -36,20 +37,18 @@ export function retryOptions(
   service: string,
   config: RetryPolicyConfig,
   idempotent: ReadonlySet<string>,
+  telemetry: PolicyTelemetry,
 ): RetryOptions {
   return {
     service,
     attempts: config.attempts,
-    backoffMs: parseDuration(config.backoff) ?? 100,
-    maxBackoffMs: parseDuration(config.maxBackoff) ?? 2000,
-    maxRetryAfterMs: parseDuration(config.maxRetryAfter) ?? 5000,
+    backoffMs: config.backoff,
+    maxBackoffMs: config.maxBackoff,
+    maxRetryAfterMs: config.maxRetryAfter,
     statuses: new Set(config.on ?? []),
     idempotent,
-    budget: new RetryBudget(
-      config.budget.ratio,
-      config.budget.minRetries,
-      parseDuration(config.budget.window) ?? 10_000,
-    ),
+    budget: new RetryBudget(config.budget.ratio, config.budget.minRetries, config.budget.window),
+    telemetry,
   };
 }
 
@@ -75,10 +74,10 @@ export function retryPolicy(options: RetryOptions): UpstreamPolicy {
           // Every attempt must fit before the deadline: waiting past it would only fail later.
           if (call.deadline !== undefined && Date.now() + waitMs >= call.deadline) throw error;
           if (!options.budget.tryRetry()) {
-            policyMetrics.upstreamRejected(options.service, 'retry_budget');
+            options.telemetry.upstreamRejected(options.service, 'retry_budget');
             throw error;
           }
-          policyMetrics.retry(options.service, call.operation);
+          options.telemetry.retry(options.service, call.operation);
           const reason = error instanceof ChorusError ? error.code : 'error';
           ctx.span?.addEvent('retry', { attempt: attempt + 1, reason, 'wait.ms': waitMs });
           ctx.logger.debug(

@@ -1,6 +1,7 @@
 /** Config of a service's retry policy. */
 import { z } from 'zod';
 import { durationSchema } from '../../../config/schema-parts.ts';
+import { inMilliseconds } from '../../units.ts';
 
 /** The retry budget: retries may be at most a share of the calls, so they cannot multiply an outage. */
 export const retryBudgetSchema = z
@@ -17,7 +18,9 @@ export const retryBudgetSchema = z
       .min(0)
       .default(10)
       .describe('Retries always allowed per window, however few calls were made (the floor).'),
-    window: durationSchema.default('10s').describe('The sliding window calls and retries are counted over.'),
+    window: inMilliseconds(durationSchema)
+      .prefault('10s')
+      .describe('The sliding window calls and retries are counted over.'),
   })
   .describe('How many retries a service may spend: the larger of ratio × calls and minRetries, per window.');
 
@@ -31,16 +34,16 @@ export const retryPolicySchema = z
       .max(10)
       .default(3)
       .describe('Most attempts of one call, the first included (1: no retry).'),
-    backoff: durationSchema
-      .default('100ms')
+    backoff: inMilliseconds(durationSchema)
+      .prefault('100ms')
       .describe('Base delay: attempt n waits a random time up to backoff × 2^(n-1) (full jitter).'),
-    maxBackoff: durationSchema.default('2s').describe('Longest wait between two attempts.'),
+    maxBackoff: inMilliseconds(durationSchema).prefault('2s').describe('Longest wait between two attempts.'),
     on: z
       .array(z.number().int().min(400).max(599))
       .optional()
       .describe('Backend statuses retried besides 502, 503 and 504 (e.g. [429]).'),
-    maxRetryAfter: durationSchema
-      .default('5s')
+    maxRetryAfter: inMilliseconds(durationSchema)
+      .prefault('5s')
       .describe('A Retry-After longer than this ends the retries instead of waiting.'),
     idempotentOperations: z
       .array(z.string())

@@ -1,20 +1,17 @@
 /**
- * Rate limits (sliding window) and quotas (calendar periods) of an endpoint, and the limits of a
- * consumer's plan. Everything is built at load (key function, store, header texts); a request
- * costs one store call per limit. A refusal is 429 with Retry-After and RateLimit headers; answers
- * that pass carry the RateLimit headers too.
+ * One limit of requests, shared by the rate-limit and quota policies and the limits of a plan:
+ * everything is built at load (key function, store, header texts); a request costs one store call
+ * per limit. A refusal is 429 with Retry-After and RateLimit headers; answers that pass carry the
+ * RateLimit headers too.
  */
 import { createHash } from 'node:crypto';
-import type { ConfigPath } from '../../../config/issues.ts';
-import { parseDuration } from '../../../config/units.ts';
-import type { IssueReporter } from '../../../contracts/issues.ts';
+import type { ConfigPath, IssueReporter } from '../../../contracts/issues.ts';
 import type { InboundContext, InboundPolicy, Reply } from '../../../contracts/policy.ts';
+import type { PolicyTelemetry } from '../../../contracts/telemetry.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { type CompiledExpression, compileExpression } from '../../../expressions/cel.ts';
-import { policyMetrics } from '../../../observability/metrics.ts';
 import type { QuotaPeriod } from '../../../state/periods.ts';
 import type { LimitDecision, StateStore, Stores } from '../../../state/stores.ts';
-import type { InboundPolicyContext, InboundPolicyFactory } from '../../inbound.ts';
 import { requestScope } from '../../request-scope.ts';
 import type {
   PlanQuotaConfig,
@@ -24,15 +21,23 @@ import type {
 } from './schema.ts';
 
 type HeaderStyle = 'ietf' | 'x-ratelimit' | 'none';
-type LimitKind = 'rateLimit' | 'quota';
+/** Which policy a limit belongs to (its error code, its metric label). */
+export type LimitKind = 'rateLimit' | 'quota';
 
 /** The key of a request: who the limit counts. */
-type KeyFunction = (ctx: InboundContext) => string;
+export type KeyFunction = (ctx: InboundContext) => string;
 
 /** One limit, ready to count requests. */
-interface Limit {
+export interface Limit {
   /** Counts the request; throws 429 (or 503 fail-closed); gives the headers for the answer. */
   check(ctx: InboundContext, key: string, endpointId: string): Promise<Record<string, string> | undefined>;
+}
+
+/** What building a limit needs of the gateway. */
+export interface LimitContext {
+  readonly stores: Stores;
+  readonly issue: IssueReporter;
+  readonly telemetry: PolicyTelemetry;
 }
 
 const PERIOD_SECONDS: Record<QuotaPeriod, number> = {
@@ -44,21 +49,8 @@ const PERIOD_SECONDS: Record<QuotaPeriod, number> = {
 };
 const LONG_KEY = 200;
 
-/** The rate limit of an endpoint. */
-export const createRateLimitPolicy: InboundPolicyFactory<RateLimitPolicyConfig> = (config, ctx) => {
-  const name = config.name ?? ctx.endpointId;
-  const limit = buildLimit('rateLimit', config, `rl:${name}:`, name, ctx.runtime.stores, ctx.at, ctx.issue);
-  return endpointLimitPolicy(limit, buildKey(config.key, ctx), ctx.endpointId);
-};
-
-/** The quota of an endpoint. */
-export const createQuotaPolicy: InboundPolicyFactory<QuotaPolicyConfig> = (config, ctx) => {
-  const name = config.name ?? ctx.endpointId;
-  const limit = buildLimit('quota', config, `q:${name}:`, name, ctx.runtime.stores, ctx.at, ctx.issue);
-  return endpointLimitPolicy(limit, buildKey(config.key, ctx), ctx.endpointId);
-};
-
-function endpointLimitPolicy(limit: Limit, keyOf: KeyFunction, endpointId: string): InboundPolicy {
+/** The limit of an endpoint (rateLimit or quota) as an inbound policy. */
+export function endpointLimitPolicy(limit: Limit, keyOf: KeyFunction, endpointId: string): InboundPolicy {
   return (next) => async (ctx) => {
     const headers = await limit.check(ctx, keyOf(ctx), endpointId);
     const reply = await next(ctx);
@@ -66,75 +58,17 @@ function endpointLimitPolicy(limit: Limit, keyOf: KeyFunction, endpointId: strin
   };
 }
 
-interface PlanLimits {
-  readonly rateLimit: Limit | undefined;
-  readonly quota: Limit | undefined;
-}
-
-// Built once per plan of the gateway (per Stores), so counters and issues are gateway-wide.
-const planLimitsByStores = new WeakMap<Stores, ReadonlyMap<string, PlanLimits>>();
-
-/**
- * The limits of the consumer's plan, on every endpoint (placed right after auth). Counted per
- * consumer across all endpoints. Not a config key: it is there whenever plans have limits.
- */
-export function createPlanLimitsPolicy(ctx: InboundPolicyContext): InboundPolicy | undefined {
-  const stores = ctx.runtime.stores;
-  let plans = planLimitsByStores.get(stores);
-  if (plans === undefined) {
-    const built = new Map<string, PlanLimits>();
-    for (const [planName, plan] of Object.entries(ctx.runtime.plans)) {
-      const { rateLimit, quota } = plan as { rateLimit?: PlanRateLimitConfig; quota?: PlanQuotaConfig };
-      const at: ConfigPath = ['plans', planName];
-      const policyName = `plan-${planName}`;
-      const limits: PlanLimits = {
-        rateLimit:
-          rateLimit &&
-          buildLimit(
-            'rateLimit',
-            rateLimit,
-            `plan-rl:${planName}:`,
-            policyName,
-            stores,
-            [...at, 'rateLimit'],
-            ctx.issue,
-          ),
-        quota:
-          quota &&
-          buildLimit('quota', quota, `plan-q:${planName}:`, policyName, stores, [...at, 'quota'], ctx.issue),
-      };
-      if (limits.rateLimit || limits.quota) built.set(planName, limits);
-    }
-    plans = built;
-    planLimitsByStores.set(stores, plans);
-  }
-  if (plans.size === 0) return undefined;
-  const byPlan = plans;
-  const endpointId = ctx.endpointId;
-  return (next) => async (ctx) => {
-    const consumer = ctx.consumer;
-    const limits = consumer?.plan === undefined ? undefined : byPlan.get(consumer.plan);
-    if (consumer === undefined || limits === undefined) return next(ctx);
-    const key = `c:${consumer.id}`;
-    const rateHeaders = limits.rateLimit && (await limits.rateLimit.check(ctx, key, endpointId));
-    const quotaHeaders = limits.quota && (await limits.quota.check(ctx, key, endpointId));
-    let reply = await next(ctx);
-    if (rateHeaders) reply = withHeaders(reply, rateHeaders);
-    if (quotaHeaders) reply = withHeaders(reply, quotaHeaders);
-    return reply;
-  };
-}
-
-function buildLimit(
+/** Builds one limit: its store, its counter and the texts of its headers. */
+export function buildLimit(
   kind: LimitKind,
   config: (RateLimitPolicyConfig | PlanRateLimitConfig) | (QuotaPolicyConfig | PlanQuotaConfig),
-  prefix: string,
-  policyName: string,
-  stores: Stores,
+  names: { readonly prefix: string; readonly policy: string },
   at: ConfigPath,
-  issue: IssueReporter,
+  ctx: LimitContext,
 ): Limit {
-  const store: StateStore = stores.select(config.store, at, issue);
+  const { prefix, policy: policyName } = names;
+  const store: StateStore = ctx.stores.select(config.store, at, ctx.issue);
+  const telemetry = ctx.telemetry;
   const failOpen = config.onStoreError === 'open';
   const style: HeaderStyle = config.headers;
   const quoted = `"${policyName.replace(/[^\w.-]/g, '_')}"`;
@@ -146,7 +80,7 @@ function buildLimit(
     windowSeconds = PERIOD_SECONDS[period];
     count = (key) => store.periodCount(key, limit, period);
   } else {
-    const windowMs = parseDuration(config.window) ?? 60_000;
+    const windowMs = config.window;
     const limit = config.limit;
     windowSeconds = Math.ceil(windowMs / 1000);
     count = (key) => store.slidingWindow(key, limit, windowMs);
@@ -185,7 +119,7 @@ function buildLimit(
         );
       }
       if (decision.allowed) return headersOf(decision);
-      policyMetrics.rateLimited(endpointId, kind);
+      telemetry.rateLimited(endpointId, kind);
       const retryAfter = Math.max(1, Math.ceil(decision.resetMs / 1000));
       ctx.logger.debug({ requestId: ctx.requestId, policy: policyName, kind, retryAfter }, 'limit reached');
       throw new ChorusError(
@@ -200,7 +134,7 @@ function buildLimit(
 }
 
 /** Adds limit headers to an answer; several limits on one answer are listed, one after the other. */
-function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
+export function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
   const merged: Record<string, string> = { ...reply.headers };
   for (const [name, value] of Object.entries(headers)) {
     const existing = merged[name];
@@ -217,7 +151,10 @@ function withHeaders(reply: Reply, headers: Record<string, string>): Reply {
 }
 
 /** Builds the key function of a limit at load. */
-function buildKey(key: string, ctx: InboundPolicyContext): KeyFunction {
+export function buildKey(
+  key: string,
+  ctx: { readonly at: ConfigPath; readonly issue: IssueReporter },
+): KeyFunction {
   if (key === 'ip') return (request) => `ip:${request.clientIp}`;
   if (key === 'consumer') {
     return (request) => (request.consumer ? `c:${request.consumer.id}` : `ip:${request.clientIp}`);

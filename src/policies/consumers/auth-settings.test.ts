@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { authPolicySchema, jwtSettingsSchema } from './schema.ts';
+import { authPolicySchema } from '../inbound/auth/schema.ts';
+import { jwtSettingsSchema } from './auth-settings.ts';
 
 const base = { issuer: 'https://issuer.test', audience: 'api' };
 
