@@ -4,7 +4,6 @@
  */
 import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
-import { parseDuration, parseSize } from '../config/units.ts';
 import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
 import { createMemoryStore } from './memory-store.ts';
@@ -17,17 +16,14 @@ export type { CacheLocation, LimitDecision, StateStore, Stores } from './store.t
 /** Builds the stores; waits (at most the connect timeout) for Redis when it is configured. */
 export async function createStores(config: ResolvedConfig, ctx: PolicyFactoryContext): Promise<Stores> {
   const memoryConfig = config.stores?.memory ?? memoryStoreSchema.parse({});
-  const memory = createMemoryStore({
-    cacheBytes: parseSize(memoryConfig.cacheSize) ?? 64 * 1024 * 1024,
-    maxKeys: memoryConfig.maxKeys,
-  });
+  const memory = createMemoryStore({ cacheBytes: memoryConfig.cacheSize, maxKeys: memoryConfig.maxKeys });
   let redis: RedisStore | undefined;
   const redisConfig = config.stores?.redis;
   if (redisConfig) {
     redis = createRedisStore({
       config: redisConfig,
-      commandTimeoutMs: parseDuration(redisConfig.commandTimeout) ?? 100,
-      connectTimeoutMs: parseDuration(redisConfig.connectTimeout) ?? 1000,
+      commandTimeoutMs: redisConfig.commandTimeout,
+      connectTimeoutMs: redisConfig.connectTimeout,
       logger: ctx.logger,
     });
     await redis.ready();

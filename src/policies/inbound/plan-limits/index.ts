@@ -6,7 +6,7 @@
  */
 import type { ConfigPath } from '../../../contracts/issues.ts';
 import type { BuiltInInboundPolicy, InboundPolicyContext } from '../../../contracts/policy.ts';
-import type { Stores } from '../../../state/stores.ts';
+import type { Stores } from '../../../state/store.ts';
 import type { PolicyRuntime } from '../../shared.ts';
 import { buildLimit, type Limit, withHeaders } from '../rate-limit/limit.ts';
 import type { PlanQuotaConfig, PlanRateLimitConfig } from '../rate-limit/schema.ts';

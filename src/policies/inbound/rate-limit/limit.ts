@@ -11,7 +11,7 @@ import type { PolicyTelemetry } from '../../../contracts/telemetry.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { type CompiledExpression, compileExpression } from '../../../expressions/cel.ts';
 import type { QuotaPeriod } from '../../../state/periods.ts';
-import type { LimitDecision, StateStore, Stores } from '../../../state/stores.ts';
+import type { LimitDecision, StateStore, Stores } from '../../../state/store.ts';
 import { requestScope } from '../../request-scope.ts';
 import type {
   PlanQuotaConfig,
