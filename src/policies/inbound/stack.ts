@@ -22,6 +22,7 @@ import type {
   PolicyFactoryContext,
   PreflightHandler,
 } from '../../contracts/policy.ts';
+import { inOrder } from '../compose.ts';
 
 /** An entry of the inbound list: a policy kind with its config key, or a built-in step. */
 export type InboundModule<Shared = unknown> =
@@ -43,11 +44,6 @@ export interface InboundStackContext<Shared> extends PolicyFactoryContext {
   readonly path: string;
   /** Where the endpoint is in the config, e.g. ['endpoints', 3]. */
   readonly endpointAt: ConfigPath;
-}
-
-/** The modules in stack order (lower `order` is outer; the list's order breaks ties). */
-export function inOrder<Module extends { readonly order: number }>(modules: readonly Module[]): Module[] {
-  return [...modules].sort((a, b) => a.order - b.order);
 }
 
 /** The config that applies to an endpoint: its own entry, else the gateway default; `false` is off. */

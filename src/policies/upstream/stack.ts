@@ -18,7 +18,7 @@
 import type { z } from 'zod';
 import type { Connector, HostStatus } from '../../contracts/connector.ts';
 import type { PolicyFactoryContext, UpstreamPolicy, UpstreamPolicyModule } from '../../contracts/policy.ts';
-import { inOrder } from '../inbound/stack.ts';
+import { inOrder } from '../compose.ts';
 import type { BreakerStatus } from './circuit-breaker/circuit-breaker.ts';
 
 /** An entry of the upstream list. */
