@@ -20,15 +20,20 @@ import {
   type StepWrapping,
 } from './engine/compile.ts';
 import type { GatewayPlan } from './engine/plan.ts';
-import { connectorModules, type ResolvedConfig } from './modules.ts';
+import {
+  connectorModules,
+  INBOUND_POLICIES,
+  openApiDocument,
+  type ResolvedConfig,
+  UPSTREAM_POLICIES,
+} from './modules.ts';
 import { policyMetrics } from './observability/metrics.ts';
 import { wrapStepCaching } from './policies/cache/step-cache.ts';
 import { composePolicies } from './policies/compose.ts';
-import { preflightOf } from './policies/cors/cors.ts';
-import { compileInboundPolicies } from './policies/inbound.ts';
+import { buildInboundStack } from './policies/inbound/stack.ts';
 import { createPolicyRuntime, type PolicyRuntime } from './policies/runtime.ts';
-import { compileUpstreamPolicies, upstreamStatus } from './policies/upstream.ts';
-import { generateOpenApi, type OpenApiDocument } from './portal/openapi.ts';
+import { buildUpstreamStack, type UpstreamStatus } from './policies/upstream/stack.ts';
+import type { OpenApiDocument } from './portal/openapi.ts';
 
 /** The outcome of compiling: a plan, or every issue found. */
 export type CompileResult =
@@ -51,11 +56,12 @@ export async function compilePlan(
   const connectors = await buildConnectors(config, baseDir, logger, issue);
   const policyCtx: PolicyFactoryContext = { logger, baseDir, issue, telemetry: policyMetrics };
   const runtime = await createPolicyRuntime(config, policyCtx);
+  const statuses: (() => UpstreamStatus)[] = [];
   const compiled = await compileGateway({
     config,
     baseDir,
     issue,
-    services: bindServices(config, connectors, policyCtx),
+    services: bindServices(config, connectors, policyCtx, statuses),
     inbound: inboundWiring(config, runtime, policyCtx),
     wrapStep: stepCaching(runtime, policyCtx),
   });
@@ -74,11 +80,11 @@ export async function compilePlan(
     plan: {
       ...compiled,
       config,
-      openApi: generateOpenApi(config),
+      openApi: openApiDocument(config),
       connectors,
       clientIp: runtime.clientIp,
       // Breaker state and counts, bulkhead use and hosts of every service, read when asked.
-      upstreams: () => [...connectors.values()].map(upstreamStatus),
+      upstreams: () => statuses.map((status) => status()),
       close,
     },
   };
@@ -114,15 +120,17 @@ function bindServices(
   config: ResolvedConfig,
   connectors: ReadonlyMap<string, Connector>,
   policyCtx: PolicyFactoryContext,
+  statuses: (() => UpstreamStatus)[],
 ): Map<string, ServiceBinding> {
   const services = new Map<string, ServiceBinding>();
   for (const [name, connector] of connectors) {
     const service = config.services[name]!;
-    const upstream = compileUpstreamPolicies(service, { ...policyCtx, service: name, connector });
+    const stack = buildUpstreamStack(UPSTREAM_POLICIES, service, { ...policyCtx, service: name, connector });
+    statuses.push(() => stack.status());
     const timeout = service.timeout;
     services.set(name, {
       describe: () => connector.describe(),
-      invoke: composePolicies(upstream, (call, callCtx) => connector.call(call, callCtx)),
+      invoke: composePolicies(stack.policies, (call, callCtx) => connector.call(call, callCtx)),
       timeoutMs:
         timeout === undefined
           ? DEFAULT_SERVICE_TIMEOUT_MS
@@ -139,9 +147,16 @@ function inboundWiring(
   policyCtx: PolicyFactoryContext,
 ): InboundWiring {
   return (endpoint, at, id, handler) => {
-    const inbound = compileInboundPolicies(endpoint, at, id, config.policies, { ...policyCtx, runtime });
-    const handle = composePolicies(inbound, handler);
-    return { handle, preflight: preflightOf(handle) };
+    const stack = buildInboundStack(INBOUND_POLICIES, endpoint.policies, config.policies, {
+      ...policyCtx,
+      shared: runtime,
+      endpointId: id,
+      method: endpoint.method,
+      path: endpoint.path,
+      endpointAt: at,
+    });
+    const handle = composePolicies(stack.policies, handler);
+    return stack.preflight === undefined ? { handle } : { handle, preflight: stack.preflight };
   };
 }
 

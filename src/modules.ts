@@ -1,8 +1,10 @@
 /**
  * The one list of modules: every connector kind, inbound policy and upstream policy Chorus
  * knows, and the config format they make together. Adding a connector kind is one folder under
- * src/connectors/ plus one line in CONNECTORS; the config schema, the JSON Schema and the docs'
- * kind table follow from this list. Nothing below this file imports it.
+ * src/connectors/ plus one line in CONNECTORS; adding a policy is one folder under
+ * src/policies/inbound/ or src/policies/upstream/ plus one line in its list. The config schema,
+ * the JSON Schema, the OpenAPI contributions and the docs' kind table follow from these lists.
+ * Only the wiring (src/gateway.ts), the server's types and the CLI import this file.
  */
 import { z } from 'zod';
 import { toConfigJsonSchema } from './config/json-schema.ts';
@@ -17,10 +19,23 @@ import { soapConnector } from './connectors/soap/index.ts';
 import { xmlConnector } from './connectors/xml/index.ts';
 import type { ConnectorModule } from './contracts/connector.ts';
 import { observabilitySchema } from './observability/schema.ts';
-import { authSettingsSchema } from './policies/auth/schema.ts';
 import { invalidateSchema, stepCacheSchema } from './policies/cache/schema.ts';
+import { authSettingsSchema } from './policies/consumers/auth-settings.ts';
 import { consumersSchema, planSchema } from './policies/consumers/schema.ts';
-import { endpointPoliciesSchema } from './policies/schema.ts';
+import { authPolicy } from './policies/inbound/auth/index.ts';
+import { corsPolicy } from './policies/inbound/cors/index.ts';
+import { ipFilterPolicy } from './policies/inbound/ip-filter/index.ts';
+import { planLimitsPolicy } from './policies/inbound/plan-limits/index.ts';
+import { quotaPolicy } from './policies/inbound/quota/index.ts';
+import { rateLimitPolicy } from './policies/inbound/rate-limit/index.ts';
+import { responseCachePolicy } from './policies/inbound/response-cache/index.ts';
+import { endpointPoliciesSchemaOf } from './policies/inbound/stack.ts';
+import { bulkheadPolicy } from './policies/upstream/bulkhead/index.ts';
+import { circuitBreakerPolicy } from './policies/upstream/circuit-breaker/index.ts';
+import { credentialsPolicy } from './policies/upstream/credentials/index.ts';
+import { retryPolicy } from './policies/upstream/retry/index.ts';
+import { type UpstreamPolicyShape, upstreamPolicyFieldsOf } from './policies/upstream/stack.ts';
+import { generateOpenApi, type OpenApiDocument, type OpenApiOptions } from './portal/openapi.ts';
 import { adminSchema, portalSchema } from './portal/schema.ts';
 import { storesSchema } from './state/schema.ts';
 
@@ -35,20 +50,61 @@ export const CONNECTORS = [
   xmlConnector,
 ] as const satisfies readonly ConnectorModule[];
 
+/**
+ * Every inbound policy, by its key under an endpoint's `policies` (the stack orders them by
+ * their `order`; plan limits are built in, without a key). A new policy adds one line here.
+ */
+export const INBOUND_POLICIES = [
+  corsPolicy,
+  ipFilterPolicy,
+  authPolicy,
+  planLimitsPolicy,
+  rateLimitPolicy,
+  quotaPolicy,
+  responseCachePolicy,
+] as const;
+
+/** Every upstream policy, by its key in a service entry (ordered by their `order`). A new one adds one line here. */
+export const UPSTREAM_POLICIES = [
+  retryPolicy,
+  circuitBreakerPolicy,
+  bulkheadPolicy,
+  credentialsPolicy,
+] as const;
+
+/** The upstream policy fields every service kind gets: retry, circuitBreaker, bulkhead, auth. */
+const upstreamPolicyFields = upstreamPolicyFieldsOf(UPSTREAM_POLICIES);
+type UpstreamShape = UpstreamPolicyShape<typeof UPSTREAM_POLICIES>;
+
+/** The inbound policies an endpoint (and the gateway default) may declare. */
+export const endpointPoliciesSchema = endpointPoliciesSchemaOf(INBOUND_POLICIES);
+
 /** The connector module of a kind. */
 export const connectorModules: ReadonlyMap<string, ConnectorModule> = new Map(
   CONNECTORS.map((module) => [module.kind, module as unknown as ConnectorModule]),
 );
 
 /** The connector kinds' service schemas, as a tuple (so the union keeps each kind's type). */
+type WithUpstream<S> =
+  S extends z.ZodObject<infer Shape, infer Config>
+    ? z.ZodObject<z.core.util.Extend<Shape, UpstreamShape>, Config>
+    : never;
 type SchemasOf<T extends readonly { readonly schema: z.ZodObject }[]> = {
-  -readonly [K in keyof T]: T[K]['schema'];
+  -readonly [K in keyof T]: WithUpstream<T[K]['schema']>;
 };
 type ConnectorSchemas = SchemasOf<typeof CONNECTORS>;
 
 /** A backend service: one of the connector kinds' schemas. */
 export const serviceSchema = z
-  .discriminatedUnion('kind', CONNECTORS.map((module) => module.schema) as unknown as ConnectorSchemas)
+  .discriminatedUnion(
+    'kind',
+    // Each kind's own fields plus the upstream policies' fields, added here so no connector knows them.
+    CONNECTORS.map((module) => {
+      const withPolicies = module.schema.extend(upstreamPolicyFields);
+      const { description } = module.schema;
+      return description === undefined ? withPolicies : withPolicies.describe(description);
+    }) as unknown as ConnectorSchemas,
+  )
   .describe('A backend service, named once and called by flows.');
 
 /** The whole config format: the core plus what the modules add. */
@@ -90,4 +146,12 @@ export function configJsonSchema(): Record<string, unknown> {
 /** Identity helper giving a TypeScript config its types: `export default defineConfig({...})`. */
 export function defineConfig(config: ChorusConfig): ChorusConfig {
   return config;
+}
+
+/** The OpenAPI document of a config: each endpoint asks the inbound policy modules what they add. */
+export function openApiDocument(
+  config: ResolvedConfig,
+  options: Omit<OpenApiOptions, 'inboundPolicies'> = {},
+): OpenApiDocument {
+  return generateOpenApi(config, { ...options, inboundPolicies: INBOUND_POLICIES });
 }

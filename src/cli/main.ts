@@ -112,9 +112,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const { config } = compiled.plan;
   await compiled.plan.close();
   if (command === 'openapi') {
-    const { generateOpenApi } = await import('../portal/openapi.ts');
+    const { openApiDocument } = await import('../modules.ts');
     const serverUrl = values['server-url'];
-    const doc = generateOpenApi(config, typeof serverUrl === 'string' ? { serverUrl } : {});
+    const doc = openApiDocument(config, typeof serverUrl === 'string' ? { serverUrl } : {});
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
   }

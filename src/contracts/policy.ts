@@ -100,18 +100,31 @@ export interface BuiltPolicy<Policy> {
 /**
  * An inbound policy kind. `name` is its key under an endpoint's `policies` (and the gateway
  * defaults); `order` places it in the stack (lower is outer). `create` returns undefined when
- * the config makes it a no-op; problems go to ctx.issue.
+ * the config makes it a no-op; problems go to ctx.issue. `Name` is kept literal so the endpoint
+ * `policies` schema built from a list of modules is typed key by key.
  */
-export interface InboundPolicyModule<Schema extends z.ZodType = z.ZodType, Context = unknown> {
-  readonly name: string;
+export interface InboundPolicyModule<
+  Schema extends z.ZodType = z.ZodType,
+  Shared = unknown,
+  Name extends string = string,
+> {
+  readonly name: Name;
   readonly order: number;
   readonly schema: Schema;
-  create(
-    config: z.output<Schema>,
-    ctx: InboundPolicyContext<Context>,
-  ): BuiltPolicy<InboundPolicy> | undefined;
-  /** What the policy adds to the endpoint's OpenAPI operation (security, responses, headers). */
+  create(config: z.output<Schema>, ctx: InboundPolicyContext<Shared>): BuiltPolicy<InboundPolicy> | undefined;
+  /** What the policy adds to the endpoint's OpenAPI operation (security, responses). */
   openapi?(config: z.output<Schema>, ctx: OpenApiContext): OpenApiContribution;
+}
+
+/**
+ * An inbound step the gateway places on every endpoint without a config key of its own (the
+ * limits of the consumer's plan): it has an order in the stack but no schema.
+ */
+export interface BuiltInInboundPolicy<Shared = unknown, Name extends string = string> {
+  readonly name: Name;
+  readonly order: number;
+  readonly builtIn: true;
+  create(ctx: InboundPolicyContext<Shared>): BuiltPolicy<InboundPolicy> | undefined;
 }
 
 /** What an inbound policy factory gets besides its own config. */
@@ -130,24 +143,24 @@ export interface InboundPolicyContext<Shared = unknown> extends PolicyFactoryCon
 export interface OpenApiContext {
   /** The whole validated config, read-only. */
   readonly config: Readonly<Record<string, unknown>>;
-  /** Registers a security scheme under components.securitySchemes; returns its name. */
-  useSecurityScheme(name: string): void;
 }
 
 /** An inbound policy's part of an endpoint's OpenAPI operation. */
 export interface OpenApiContribution {
   /** Security requirements (OR-ed), e.g. [{ apiKey: [] }, {}]. */
   readonly security?: readonly Record<string, readonly string[]>[];
-  /** Extra responses by status, as references to the document's problem responses. */
+  /** The security schemes the requirements name, for components.securitySchemes. */
+  readonly securitySchemes?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Extra responses by status, naming the document's problem responses (e.g. { 401: 'Unauthorized' }). */
   readonly responses?: Readonly<Record<string, string>>;
 }
 
 /**
  * An upstream policy kind. `name` is its key in a service entry; `order` places it in the stack
- * (lower is outer). The gateway adds `schema` to every service kind's schema.
+ * (lower is outer). The gateway adds `schema` (optional) to every service kind's schema.
  */
-export interface UpstreamPolicyModule<Schema extends z.ZodType = z.ZodType> {
-  readonly name: string;
+export interface UpstreamPolicyModule<Schema extends z.ZodType = z.ZodType, Name extends string = string> {
+  readonly name: Name;
   readonly order: number;
   readonly schema: Schema;
   create(config: z.output<Schema>, ctx: UpstreamPolicyContext): BuiltPolicy<UpstreamPolicy> | undefined;

@@ -1,9 +1,11 @@
 /**
  * Prometheus metrics (prom-client). One registry for the process, served at /metrics. Policies
- * record through the `policyMetrics` functions below, so they never import prom-client themselves;
+ * report their events to the PolicyTelemetry they get from their factory context; `policyMetrics`
+ * below is the implementation that turns them into metrics (policies never import this file);
  * the server and flow engine add the request and backend-call metrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { CacheResult, PolicyTelemetry } from '../contracts/telemetry.ts';
 
 /** The registry /metrics serves. */
 export const metricsRegistry = new Registry();
@@ -45,14 +47,12 @@ const authFailures = new Counter({
 
 const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-type CacheResult = 'hit' | 'miss' | 'coalesced' | 'error';
-
-/** What policies record. Rare events go through prom-client; cache lookups, one per request, through cells. */
-export const policyMetrics = {
-  rateLimited(endpoint: string, policy: 'rateLimit' | 'quota'): void {
+/** What policies report, as metrics. Rare events go through prom-client; cache lookups, one per request, through cells. */
+export const policyMetrics: PolicyTelemetry = {
+  rateLimited(endpoint, policy): void {
     rateLimitRejections.inc({ endpoint, policy });
   },
-  cache(cache: string, result: CacheResult): void {
+  cache(cache, result): void {
     let cells = cacheCells.get(cache);
     if (cells === undefined) {
       const cell = (value: CacheResult): CounterCell => cacheLookups.cell({ cache, result: value });
@@ -61,16 +61,16 @@ export const policyMetrics = {
     }
     cells[result].value++;
   },
-  breaker(service: string, state: keyof typeof BREAKER_STATES): void {
+  breaker(service, state): void {
     breakerState.set({ service }, BREAKER_STATES[state]);
   },
-  retry(service: string, operation: string): void {
+  retry(service, operation): void {
     upstreamRetries.inc({ service, operation });
   },
-  upstreamRejected(service: string, reason: 'circuit_open' | 'bulkhead_full' | 'retry_budget'): void {
+  upstreamRejected(service, reason): void {
     upstreamRejections.inc({ service, reason });
   },
-  authFailed(endpoint: string, status: 401 | 403): void {
+  authFailed(endpoint, status): void {
     authFailures.inc({ endpoint, status: String(status) });
   },
 };

@@ -9,3 +9,8 @@ export function composePolicies<Handler>(
   for (let i = policies.length - 1; i >= 0; i--) handler = policies[i]!(handler);
   return handler;
 }
+
+/** Policy modules in stack order: lower `order` is outer; the list's order breaks ties. */
+export function inOrder<Module extends { readonly order: number }>(modules: readonly Module[]): Module[] {
+  return [...modules].sort((a, b) => a.order - b.order);
+}

@@ -1,28 +1,19 @@
 /**
- * What policies share across a plan, built once at load: the client-address resolver, the
+ * Builds what policies share across a plan, once at load: the client-address resolver, the
  * consumers and their keys, the state stores (memory, Redis). Closed with the plan.
  */
 
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
-import type { ResolvedConfig } from '../modules.ts';
-import { createStores, type Stores } from '../state/stores.ts';
-import { type ClientIpResolver, createClientIpResolver } from './client-ip.ts';
-import { type ConsumerRegistry, createConsumerRegistry } from './consumers/registry.ts';
+import { createStores, type StoredConfig } from '../state/stores.ts';
+import { createClientIpResolver } from './client-ip.ts';
+import { type ConsumerSettings, createConsumerRegistry } from './consumers/registry.ts';
+import type { PolicyRuntime } from './shared.ts';
 
-/** Gateway-wide policy state, built once per plan. */
-export interface PolicyRuntime {
-  readonly clientIp: ClientIpResolver;
-  readonly consumers: ConsumerRegistry;
-  readonly stores: Stores;
-  /** The plans of the config (`plans:`): the limits and scopes of their consumers. */
-  readonly plans: ResolvedConfig['plans'];
-  /** Closes connections the runtime opened (Redis) and stops its timers. */
-  close(): Promise<void>;
-}
+export type { PolicyRuntime } from './shared.ts';
 
 /** Builds the runtime; problems are reported through ctx.issue. */
 export async function createPolicyRuntime(
-  config: ResolvedConfig,
+  config: StoredConfig & ConsumerSettings,
   ctx: PolicyFactoryContext,
 ): Promise<PolicyRuntime> {
   const clientIp = createClientIpResolver(config.server.trustedProxies);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { z } from 'zod';
 import { deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
-import { configSchema } from '../modules.ts';
-import { generateOpenApi, type OpenApiDocument } from './openapi.ts';
+import { configSchema, openApiDocument as generateOpenApi } from '../modules.ts';
+import { generateOpenApi as generateOpenApiWith, type OpenApiDocument } from './openapi.ts';
 
 const config = configSchema.parse({
   services: {
@@ -297,6 +298,42 @@ describe('generateOpenApi with inbound policies', () => {
 
   test('without any auth policy there are no security schemes', () => {
     assert.equal(generateOpenApi(config).components.securitySchemes, undefined);
+  });
+});
+
+describe('generateOpenApi asks the inbound policy modules', () => {
+  test('a module passed in contributes its security and responses to the endpoints it applies to', () => {
+    const limited = configSchema.parse({
+      policies: { rateLimit: { limit: 5, window: '1s' } },
+      endpoints: [
+        { method: 'GET', path: '/a', flow: [] },
+        { method: 'GET', path: '/b', policies: { rateLimit: false }, flow: [] },
+      ],
+    });
+    const asked: unknown[] = [];
+    const document = generateOpenApiWith(limited, {
+      inboundPolicies: [
+        {
+          name: 'rateLimit',
+          order: 40,
+          schema: z.unknown(),
+          create: () => undefined,
+          openapi: (config) => {
+            asked.push(config);
+            return {
+              security: [{ token: [] }],
+              securitySchemes: { token: { type: 'http', scheme: 'bearer' } },
+              responses: { 429: 'TooManyRequests' },
+            };
+          },
+        },
+      ],
+    });
+    assert.equal(asked.length, 1);
+    assert.deepEqual(operation(document, '/a', 'get').security, [{ token: [] }]);
+    assert.ok(responseCodes(operation(document, '/a', 'get')).includes('429'));
+    assert.equal(operation(document, '/b', 'get').security, undefined);
+    assert.deepEqual(document.components.securitySchemes, { token: { type: 'http', scheme: 'bearer' } });
   });
 });
 

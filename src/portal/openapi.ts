@@ -1,12 +1,15 @@
 /**
  * Builds the OpenAPI 3.1 document of a gateway from its resolved config: one operation per endpoint, the
- * built-in health routes, and RFC 9457 problem responses drawn from the error catalogue.
+ * built-in health routes, and RFC 9457 problem responses drawn from the error catalogue. What an
+ * endpoint's inbound policies add (security, 401/403/429) comes from the policy modules themselves.
  */
 
 import { claimId, deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
-import type { EndpointConfig, ParameterConfig } from '../config/schema.ts';
+import type { CoreConfig, EndpointConfig, ParameterConfig } from '../config/schema.ts';
+import type { OpenApiContext } from '../contracts/policy.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
-import type { ResolvedConfig } from '../modules.ts';
+import { inOrder } from '../policies/compose.ts';
+import { effectivePolicyConfig, type InboundModule } from '../policies/inbound/stack.ts';
 
 /** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
 export type JsonSchema = Record<string, unknown>;
@@ -33,6 +36,8 @@ export interface OpenApiOptions {
   version?: string;
   /** The public base URL of the gateway, listed under servers. */
   serverUrl?: string;
+  /** The inbound policy modules, asked for their part of each operation (the gateway's list). */
+  inboundPolicies: readonly InboundModule[];
 }
 
 const PROBLEM_MEDIA_TYPE = 'application/problem+json';
@@ -42,12 +47,22 @@ const PATH_TEMPLATE = /\{([^}]+)\}/g;
 const BODILESS_STATUSES = new Set([204, 205, 304]);
 
 /** Generates the OpenAPI 3.1.0 document describing a gateway's public API. */
-export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions = {}): OpenApiDocument {
+/** The config as the document reads it: the core, and the portal's title and version. */
+export type OpenApiConfig = CoreConfig & {
+  readonly portal?: { readonly title?: string | undefined; readonly version?: string | undefined };
+};
+
+export function generateOpenApi(config: OpenApiConfig, options: OpenApiOptions): OpenApiDocument {
   const operationIds = resolveOperationIds(config.endpoints);
   const takenIds = new Set(operationIds);
   const paths: OpenApiDocument['paths'] = {};
   const tagNames: string[] = [];
-  const security = securityOf(config);
+  const policies: PolicyDocs = {
+    modules: inOrder(options.inboundPolicies),
+    context: { config },
+    schemes: {},
+    secured: false,
+  };
 
   config.endpoints.forEach((endpoint, index) => {
     const pathItem = pathItemOf(paths, endpoint.path);
@@ -57,7 +72,7 @@ export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions 
     pathItem[method] = buildOperation(
       endpoint,
       operationIds[index] ?? deriveOperationId(endpoint.method, endpoint.path),
-      security,
+      policies,
       config.policies,
     );
     for (const tag of endpoint.tags ?? []) if (!tagNames.includes(tag)) tagNames.push(tag);
@@ -85,9 +100,11 @@ export function generateOpenApi(config: ResolvedConfig, options: OpenApiOptions 
     paths,
     components: { schemas: { Problem: problemSchema() }, responses: problemResponses() },
   };
-  if (security.used.size > 0) {
+  if (policies.secured) {
     document.components.securitySchemes = Object.fromEntries(
-      Object.entries(security.schemes).filter(([name]) => security.used.has(name)),
+      Object.keys(policies.schemes)
+        .sort()
+        .map((name) => [name, policies.schemes[name]!]),
     );
   }
   if (options.serverUrl !== undefined) document.servers = [{ url: options.serverUrl }];
@@ -110,8 +127,8 @@ function pathItemOf(paths: OpenApiDocument['paths'], path: string): Record<strin
 function buildOperation(
   endpoint: EndpointConfig,
   operationId: string,
-  security: SecurityContext,
-  defaults: ResolvedConfig['policies'],
+  policies: PolicyDocs,
+  defaults: CoreConfig['policies'],
 ): Record<string, unknown> {
   const operation: Record<string, unknown> = { operationId };
   if (endpoint.summary !== undefined) operation.summary = endpoint.summary;
@@ -127,82 +144,42 @@ function buildOperation(
     };
   }
   operation.responses = buildResponses(endpoint);
-  const responses = operation.responses as Record<string, unknown>;
-  const auth = effectivePolicy(endpoint, defaults, 'auth');
-  if (auth !== undefined) {
-    const requirement = normalizeAuth(auth, security);
-    operation.security = requirement.methods.map((method) => {
-      const scheme = method === 'jwt' ? 'bearerJwt' : 'apiKey';
-      security.used.add(scheme);
-      return { [scheme]: method === 'jwt' ? requirement.scopes : [] };
-    });
-    if (requirement.anonymous) (operation.security as unknown[]).push({});
-    responses['401'] = problemRef('Unauthorized');
-    if (requirement.scopes.length > 0 || requirement.claims) responses['403'] = problemRef('Forbidden');
-  }
-  if (effectivePolicy(endpoint, defaults, 'rateLimit') || effectivePolicy(endpoint, defaults, 'quota')) {
-    responses['429'] = problemRef('TooManyRequests');
-  }
-  if (effectivePolicy(endpoint, defaults, 'ipFilter')) responses['403'] ??= problemRef('Forbidden');
+  addPolicyDocs(operation, endpoint, defaults, policies);
   return operation;
 }
 
-/** The security schemes the config can document, and those endpoints use. */
-interface SecurityContext {
-  schemes: Record<string, Record<string, unknown>>;
-  used: Set<string>;
-  jwt: boolean;
+/** The inbound modules asked for their part of the operations, and what they gave so far. */
+interface PolicyDocs {
+  readonly modules: readonly InboundModule[];
+  readonly context: OpenApiContext;
+  /** The security schemes the operations' requirements name. */
+  readonly schemes: Record<string, Readonly<Record<string, unknown>>>;
+  /** Whether some operation has security requirements (then components.securitySchemes is written). */
+  secured: boolean;
 }
 
-function securityOf(config: ResolvedConfig): SecurityContext {
-  const apiKeyHeader = config.auth?.apiKey?.header ?? 'x-api-key';
-  const schemes: SecurityContext['schemes'] = {
-    apiKey: {
-      type: 'apiKey',
-      in: 'header',
-      name: apiKeyHeader,
-      description: `An API key of a consumer, in the ${apiKeyHeader} header.`,
-    },
-  };
-  const jwt = config.auth?.jwt;
-  if (jwt !== undefined) {
-    schemes.bearerJwt =
-      jwt.header.toLowerCase() === 'authorization'
-        ? { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT from the issuer.' }
-        : { type: 'apiKey', in: 'header', name: jwt.header, description: 'Bearer <JWT> in this header.' };
-  }
-  return { schemes, used: new Set(), jwt: jwt !== undefined };
-}
-
-type EndpointPolicies = ResolvedConfig['policies'];
-type PolicyName = keyof EndpointPolicies;
-
-/** An endpoint's own policy entry, else the gateway default; `false` turns it off. */
-function effectivePolicy<Name extends PolicyName>(
+/** Adds what the endpoint's inbound policies contribute: security requirements and their responses. */
+function addPolicyDocs(
+  operation: Record<string, unknown>,
   endpoint: EndpointConfig,
-  defaults: ResolvedConfig['policies'] | undefined,
-  name: Name,
-): Exclude<EndpointPolicies[Name], false> | undefined {
-  const own = (endpoint.policies as EndpointPolicies | undefined)?.[name];
-  const chosen = own !== undefined ? own : defaults?.[name];
-  return chosen === false || chosen === undefined
-    ? undefined
-    : (chosen as Exclude<EndpointPolicies[Name], false>);
-}
-
-function normalizeAuth(
-  auth: NonNullable<Exclude<EndpointPolicies['auth'], false>>,
-  security: SecurityContext,
-): { methods: string[]; scopes: string[]; claims: boolean; anonymous: boolean } {
-  const defaults = security.jwt ? ['apiKey', 'jwt'] : ['apiKey'];
-  if (typeof auth === 'string') return { methods: [auth], scopes: [], claims: false, anonymous: false };
-  if (Array.isArray(auth)) return { methods: [...auth], scopes: [], claims: false, anonymous: false };
-  return {
-    methods: [...(auth.methods ?? defaults)],
-    scopes: [...auth.scopes],
-    claims: Object.keys(auth.claims).length > 0,
-    anonymous: auth.anonymous,
-  };
+  defaults: CoreConfig['policies'],
+  policies: PolicyDocs,
+): void {
+  const responses = operation.responses as Record<string, unknown>;
+  for (const module of policies.modules) {
+    if ('builtIn' in module || module.openapi === undefined) continue;
+    const chosen = effectivePolicyConfig(module.name, endpoint.policies, defaults);
+    if (chosen === undefined) continue;
+    const part = module.openapi(chosen.config, policies.context);
+    if (part.security !== undefined && operation.security === undefined) {
+      operation.security = part.security.map((requirement) => ({ ...requirement }));
+      policies.secured = true;
+    }
+    Object.assign(policies.schemes, part.securitySchemes);
+    for (const [status, name] of Object.entries(part.responses ?? {})) {
+      responses[status] = problemRef(name as keyof typeof PROBLEM_RESPONSES);
+    }
+  }
 }
 
 function buildParameters(endpoint: EndpointConfig): Array<Record<string, unknown>> {

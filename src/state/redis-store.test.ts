@@ -13,7 +13,7 @@ const skip = await requireBroker('redis', REDIS_URL);
 
 function storeFor(url: string, keyPrefix: string): RedisStore {
   return createRedisStore({
-    config: { url, keyPrefix, commandTimeout: '200ms', connectTimeout: '1s' },
+    config: { url, keyPrefix, commandTimeout: 200, connectTimeout: 1000 },
     commandTimeoutMs: 200,
     connectTimeoutMs: 1000,
     logger: pino({ level: 'silent' }),

@@ -52,41 +52,9 @@ let memberCounter = 0;
 
 /** Creates the store and starts connecting. */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
-  const { logger, config } = options;
-  // Cast: ioredis types commands added by defineCommand only through declaration merging.
-  const client = new Redis(config.url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs,
-    connectTimeout: options.connectTimeoutMs,
-    // Reconnect quickly and forever: the store works again as soon as Redis is back.
-    retryStrategy: (times: number) => Math.min(50 * times, 1000),
-    lazyConnect: false,
-  }) as unknown as RedisClient;
-  client.defineCommand('chorusWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
-  client.defineCommand('chorusPeriod', { numberOfKeys: 1, lua: PERIOD_COUNT_SCRIPT });
-
-  // One log line per outage and one per recovery, not one per request.
-  let up = true;
-  const markDown = (error: unknown): void => {
-    if (!up) return;
-    up = false;
-    logger.warn({ store: 'redis', err: describe(error) }, 'Redis store unavailable');
-  };
-  const down = (error: unknown): never => {
-    markDown(error);
-    throw error;
-  };
-  const fine = <T>(value: T): T => {
-    if (!up) {
-      up = true;
-      logger.info({ store: 'redis' }, 'Redis store available again');
-    }
-    return value;
-  };
-  client.on('error', markDown);
-  client.on('ready', () => fine(undefined));
-
+  const { config } = options;
+  const client = connect(options);
+  const { down, fine } = availability(client, options.logger);
   const prefix = config.keyPrefix;
   const decision = (reply: number[]): LimitDecision => ({
     allowed: reply[0] === 1,
@@ -128,22 +96,72 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     async cacheDelete(key) {
       await client.del(prefix + key).then(fine, down);
     },
-    ready() {
-      if (client.status === 'ready') return Promise.resolve();
-      return new Promise((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          client.off('ready', done);
-          resolve();
-        };
-        const timer = setTimeout(done, options.connectTimeoutMs);
-        client.once('ready', done);
-      });
-    },
+    ready: () => whenReady(client, options.connectTimeoutMs),
     async close() {
       client.disconnect();
     },
   };
+}
+
+/** The client, connecting, with the store's scripts defined. */
+function connect(options: RedisStoreOptions): RedisClient {
+  // Cast: ioredis types commands added by defineCommand only through declaration merging.
+  const client = new Redis(options.config.url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    // Reconnect quickly and forever: the store works again as soon as Redis is back.
+    retryStrategy: (times: number) => Math.min(50 * times, 1000),
+    lazyConnect: false,
+  }) as unknown as RedisClient;
+  client.defineCommand('chorusWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
+  client.defineCommand('chorusPeriod', { numberOfKeys: 1, lua: PERIOD_COUNT_SCRIPT });
+  return client;
+}
+
+/**
+ * Tracks whether Redis answers: `down` logs the first failure of an outage and rethrows, `fine`
+ * logs the first success after one. One log line per outage and one per recovery, not one per request.
+ */
+function availability(
+  client: RedisClient,
+  logger: RedisStoreOptions['logger'],
+): { down: (error: unknown) => never; fine: <T>(value: T) => T } {
+  let up = true;
+  const markDown = (error: unknown): void => {
+    if (!up) return;
+    up = false;
+    logger.warn({ store: 'redis', err: describe(error) }, 'Redis store unavailable');
+  };
+  const down = (error: unknown): never => {
+    markDown(error);
+    throw error;
+  };
+  const fine = <T>(value: T): T => {
+    if (!up) {
+      up = true;
+      logger.info({ store: 'redis' }, 'Redis store available again');
+    }
+    return value;
+  };
+  client.on('error', markDown);
+  client.on('ready', () => fine(undefined));
+  return { down, fine };
+}
+
+/** Resolves when the client is ready, or after the connect timeout. */
+function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+  });
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,18 @@
-/** Config of the shared state stores (memory by default; Redis when several replicas share state). */
+/**
+ * Config of the shared state stores (memory by default; Redis when several replicas share state).
+ * Durations and sizes are numbers once parsed (see policies/units.ts for why `overwrite`).
+ */
 import { z } from 'zod';
 import { sizeSchema, timeoutSchema } from '../config/schema-parts.ts';
+import { parseDuration, parseSize } from '../config/units.ts';
+
+const milliseconds = timeoutSchema.overwrite(
+  (value) => parseDuration(value) as number,
+) as unknown as z.ZodType<number, number | string>;
+const bytes = sizeSchema.overwrite((value) => parseSize(value) as number) as unknown as z.ZodType<
+  number,
+  number | string
+>;
 
 /** The Redis server shared by the replicas of a gateway. */
 export const redisStoreSchema = z
@@ -15,18 +27,18 @@ export const redisStoreSchema = z
       .max(200)
       .default('chorus:')
       .describe('Prefix of every key Chorus writes, so several gateways can share one Redis.'),
-    commandTimeout: timeoutSchema
-      .default('100ms')
+    commandTimeout: milliseconds
+      .prefault('100ms')
       .describe('How long one Redis command may take before the store counts as down (keep it short).'),
-    connectTimeout: timeoutSchema.default('1s').describe('How long connecting to Redis may take.'),
+    connectTimeout: milliseconds.prefault('1s').describe('How long connecting to Redis may take.'),
   })
   .describe('A Redis server: counters and caches shared by every replica.');
 
 /** The in-process store, always there. */
 export const memoryStoreSchema = z
   .strictObject({
-    cacheSize: sizeSchema
-      .default('64mb')
+    cacheSize: bytes
+      .prefault('64mb')
       .describe('Most bytes the in-memory caches hold together; the least recently used go first.'),
     maxKeys: z
       .number()
@@ -41,7 +53,7 @@ export const memoryStoreSchema = z
 /** Where rate-limit counters, quotas and caches live. */
 export const storesSchema = z
   .strictObject({
-    memory: memoryStoreSchema.default(memoryStoreSchema.parse({})),
+    memory: memoryStoreSchema.prefault({ cacheSize: '64mb', maxKeys: 100_000 }),
     redis: redisStoreSchema.optional().describe('A Redis server; policies use it with `store: redis`.'),
   })
   .describe('Where rate-limit counters and caches live.');

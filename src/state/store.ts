@@ -1,4 +1,5 @@
 /** What a state store offers the rate limits, quotas and caches: the shape both stores implement. */
+import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { QuotaPeriod } from './periods.ts';
 
 /** The outcome of counting one request against a limit. */
@@ -23,4 +24,23 @@ export interface StateStore {
   cacheSet(key: string, variant: string, value: Buffer, ttlMs: number): Promise<void>;
   /** Removes a cache key with all its variants. */
   cacheDelete(key: string): Promise<void>;
+}
+
+/** Where a declared cache lives, found by its name (for invalidation). */
+export interface CacheLocation {
+  readonly store: 'memory' | 'redis';
+  /** Where it is declared, for messages. */
+  readonly at: ConfigPath;
+}
+
+/** The stores of a plan. */
+export interface Stores {
+  readonly memory: StateStore;
+  /** The Redis store, when `stores.redis` is configured. */
+  readonly redis: StateStore | undefined;
+  /** The caches the config declares (response caches and step caches), by name. */
+  readonly caches: ReadonlyMap<string, CacheLocation>;
+  /** The store a policy named; reports an issue at `at` (and gives memory) when Redis is not configured. */
+  select(kind: 'memory' | 'redis', at: ConfigPath, issue: IssueReporter): StateStore;
+  close(): Promise<void>;
 }

@@ -2,52 +2,32 @@
  * The state stores rate limits, quotas and caches use: memory always, Redis when configured. Built
  * once per plan (the Redis connection is opened at load), closed with the plan.
  */
-import type { ConfigPath } from '../config/issues.ts';
 import { resolveOperationIds } from '../config/operation-ids.ts';
-import { parseDuration, parseSize } from '../config/units.ts';
-import type { IssueReporter } from '../contracts/issues.ts';
+import type { CoreConfig } from '../config/schema.ts';
+import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
-import type { ResolvedConfig } from '../modules.ts';
 import { createMemoryStore } from './memory-store.ts';
 import { createRedisStore, type RedisStore } from './redis-store.ts';
+import type { StoresConfig } from './schema.ts';
 import { memoryStoreSchema } from './schema.ts';
-import type { StateStore } from './store.ts';
+import type { CacheLocation, Stores } from './store.ts';
 
-export type { LimitDecision, StateStore } from './store.ts';
-
-/** Where a declared cache lives, found by its name (for invalidation). */
-export interface CacheLocation {
-  readonly store: 'memory' | 'redis';
-  /** Where it is declared, for messages. */
-  readonly at: ConfigPath;
-}
-
-/** The stores of a plan. */
-export interface Stores {
-  readonly memory: StateStore;
-  /** The Redis store, when `stores.redis` is configured. */
-  readonly redis: StateStore | undefined;
-  /** The caches the config declares (response caches and step caches), by name. */
-  readonly caches: ReadonlyMap<string, CacheLocation>;
-  /** The store a policy named; reports an issue at `at` (and gives memory) when Redis is not configured. */
-  select(kind: 'memory' | 'redis', at: ConfigPath, issue: IssueReporter): StateStore;
-  close(): Promise<void>;
-}
+export type { CacheLocation, LimitDecision, StateStore, Stores } from './store.ts';
 
 /** Builds the stores; waits (at most the connect timeout) for Redis when it is configured. */
-export async function createStores(config: ResolvedConfig, ctx: PolicyFactoryContext): Promise<Stores> {
+/** The config as the stores read it: the core (for the caches it declares) and `stores`. */
+export type StoredConfig = CoreConfig & { readonly stores?: StoresConfig | undefined };
+
+export async function createStores(config: StoredConfig, ctx: PolicyFactoryContext): Promise<Stores> {
   const memoryConfig = config.stores?.memory ?? memoryStoreSchema.parse({});
-  const memory = createMemoryStore({
-    cacheBytes: parseSize(memoryConfig.cacheSize) ?? 64 * 1024 * 1024,
-    maxKeys: memoryConfig.maxKeys,
-  });
+  const memory = createMemoryStore({ cacheBytes: memoryConfig.cacheSize, maxKeys: memoryConfig.maxKeys });
   let redis: RedisStore | undefined;
   const redisConfig = config.stores?.redis;
   if (redisConfig) {
     redis = createRedisStore({
       config: redisConfig,
-      commandTimeoutMs: parseDuration(redisConfig.commandTimeout) ?? 100,
-      connectTimeoutMs: parseDuration(redisConfig.connectTimeout) ?? 1000,
+      commandTimeoutMs: redisConfig.commandTimeout,
+      connectTimeoutMs: redisConfig.connectTimeout,
       logger: ctx.logger,
     });
     await redis.ready();
@@ -80,7 +60,7 @@ interface NamedCacheConfig {
  * The caches the config declares, by name: response caches (default name: the endpoint's id) and
  * step caches (default name: endpointId.stepId). Two caches may share a name only on one store.
  */
-function declaredCaches(config: ResolvedConfig, issue: IssueReporter): Map<string, CacheLocation> {
+function declaredCaches(config: StoredConfig, issue: IssueReporter): Map<string, CacheLocation> {
   const caches = new Map<string, CacheLocation>();
   const add = (name: string, store: 'memory' | 'redis', at: ConfigPath): void => {
     const known = caches.get(name);

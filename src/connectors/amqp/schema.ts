@@ -1,7 +1,6 @@
 /** The config of an `amqp` service: an AMQP 0-9-1 broker (RabbitMQ), called by RPC or published to. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 
 /** AMQP header tables: names to strings, numbers or booleans. */
 const amqpHeadersSchema = z
@@ -85,7 +84,6 @@ export const amqpServiceSchema = z
         amqpOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
-    ...upstreamPolicyFields,
   })
   .describe('A service reached through an AMQP 0-9-1 broker (RabbitMQ).');
 

@@ -1,7 +1,6 @@
 /** The config of a `graphql` service: a GraphQL endpoint with named query and mutation documents. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** One operation of a GraphQL service: a document, inline or in a file, and how its errors read. */
@@ -69,7 +68,6 @@ export const graphqlServiceSchema = z
         graphqlOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
-    ...upstreamPolicyFields,
     ...urlServiceFields,
   })
   .describe('A GraphQL service.');

@@ -1,7 +1,6 @@
 /** The config of a `grpc` service: the unary methods of one service declared in .proto files. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 
 /** One operation of a gRPC service: a unary method of the service, by its name in the .proto. */
 export const grpcOperationSchema = z
@@ -81,7 +80,6 @@ export const grpcServiceSchema = z
       // {} rather than undefined when absent: a service offers no call without operations anyway.
       .default({})
       .describe('The methods flows may call, by name (absent or empty: every unary method of the service).'),
-    ...upstreamPolicyFields,
   })
   .describe('A gRPC service.');
 

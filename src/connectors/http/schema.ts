@@ -6,7 +6,6 @@ import {
   sizeSchema,
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** One operation of an HTTP service. */
@@ -70,7 +69,6 @@ export const httpServiceSchema = z
         httpOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
-    ...upstreamPolicyFields,
     ...urlServiceFields,
   })
   .describe('An HTTP/JSON service.');

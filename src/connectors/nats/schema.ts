@@ -1,7 +1,6 @@
 /** The config of a `nats` service: subjects on a NATS server, called by request/reply or published to. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 
 /** One operation of a NATS service: a subject and how it is used. */
 export const natsOperationSchema = z
@@ -58,7 +57,6 @@ export const natsServiceSchema = z
         natsOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
-    ...upstreamPolicyFields,
   })
   .describe('A service reached over NATS.');
 

@@ -1,7 +1,6 @@
 /** The config of a `soap` service: a SOAP 1.1 or 1.2 backend whose operations come from its WSDL. */
 import { z } from 'zod';
 import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** A WS-Security UsernameToken sent in the header of every call. */
@@ -82,7 +81,6 @@ export const soapServiceSchema = z
       .describe(
         'The operations flows may call, by their WSDL name; each must be in the WSDL. Absent or empty: every operation of the port.',
       ),
-    ...upstreamPolicyFields,
     ...urlServiceFields,
   })
   .describe('A SOAP service described by a WSDL.');

@@ -6,7 +6,6 @@ import {
   sizeSchema,
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
-import { upstreamPolicyFields } from '../../policies/upstream-schema.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
 
 const pathsSchema = z.array(z.string().min(1));
@@ -85,7 +84,6 @@ export const xmlServiceSchema = z
         xmlOperationSchema,
       )
       .describe('The operations flows may call, by name.'),
-    ...upstreamPolicyFields,
     ...urlServiceFields,
   })
   .describe('A plain XML service over HTTP.');

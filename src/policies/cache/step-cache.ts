@@ -5,24 +5,22 @@
  * named cache entries once it has succeeded (a write endpoint dropping what a read endpoint
  * cached). A store that fails is skipped: the step runs uncached, a failed removal is logged.
  */
-import type { ConfigPath } from '../../config/issues.ts';
-import type { StepConfig } from '../../config/schema.ts';
-import { parseDuration, parseSize } from '../../config/units.ts';
+import type { Span } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { ConfigPath } from '../../contracts/issues.ts';
 import type { PolicyFactoryContext } from '../../contracts/policy.ts';
-import type { FlowContext, StepPlan } from '../../engine/plan.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import type { CompiledExpression, Scope } from '../../expressions/cel.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { RawJson } from '../../json/raw.ts';
-import { policyMetrics } from '../../observability/metrics.ts';
-import type { StateStore } from '../../state/stores.ts';
-import type { PolicyRuntime } from '../runtime.ts';
+import type { StateStore } from '../../state/store.ts';
+import type { PolicyRuntime } from '../shared.ts';
 import { Coalescer, LeaderGone, ownCopy } from './entry.ts';
 import type { InvalidateConfig, StepCacheConfig } from './schema.ts';
 
 /** What wrapping a step needs. */
 export interface StepCacheContext extends PolicyFactoryContext {
-  readonly runtime: PolicyRuntime;
+  readonly runtime: Pick<PolicyRuntime, 'stores'>;
   readonly endpointId: string;
   /** Where the step is in the config. */
   readonly at: ConfigPath;
@@ -30,14 +28,34 @@ export interface StepCacheContext extends PolicyFactoryContext {
   readonly compileExpression: (source: string, at: ConfigPath) => CompiledExpression | undefined;
 }
 
-type Execute = StepPlan['execute'];
+/** What the cache reads of the run of a step (the engine's flow context has it). */
+export interface StepRun {
+  readonly requestId: string;
+  readonly logger: Logger;
+  readonly controller: AbortController;
+  readonly span?: Span | undefined;
+}
+
+/** A step's body: its output from the scope and the run. */
+type Execute<Run extends StepRun> = (scope: Scope, run: Run) => Promise<unknown> | unknown;
+
+/** The step settings the cache reads. */
+export interface CachedStep {
+  readonly id: string;
+  readonly cache?: unknown;
+  readonly invalidate?: unknown;
+}
 
 // Stored outputs: a tag byte, then JSON text (J) or raw forwarded JSON bytes (R).
 const JSON_TAG = 0x4a;
 const RAW_TAG = 0x52;
 
 /** Wraps a step's body with its cache and its invalidation, as configured. */
-export function wrapStepCaching(step: StepConfig, execute: Execute, ctx: StepCacheContext): Execute {
+export function wrapStepCaching<Run extends StepRun>(
+  step: CachedStep,
+  execute: Execute<Run>,
+  ctx: StepCacheContext,
+): Execute<Run> {
   const cache = step.cache as StepCacheConfig | undefined;
   const invalidate = step.invalidate as InvalidateConfig | undefined;
   let wrapped = execute;
@@ -46,37 +64,37 @@ export function wrapStepCaching(step: StepConfig, execute: Execute, ctx: StepCac
   return wrapped;
 }
 
-function withCache(
+function withCache<Run extends StepRun>(
   stepId: string,
-  execute: Execute,
+  execute: Execute<Run>,
   config: StepCacheConfig,
   ctx: StepCacheContext,
-): Execute {
+): Execute<Run> {
   const name = config.name ?? `${ctx.endpointId}.${stepId}`;
   const cacheAt: ConfigPath = [...ctx.at, 'cache'];
   const store = ctx.runtime.stores.select(config.store, cacheAt, ctx.issue);
   const key = ctx.compileExpression(config.key, [...cacheAt, 'key']);
   if (key === undefined) return execute;
-  const ttlMs = parseDuration(config.ttl) ?? 60_000;
-  const maxBytes = parseSize(config.maxEntryBytes) ?? 1024 * 1024;
+  const { ttl: ttlMs, maxEntryBytes: maxBytes } = config;
   const prefix = `c:${name}:`;
   const coalescer = new Coalescer<unknown>();
+  const telemetry = ctx.telemetry;
 
-  const lookupOrRun = async (storeKey: string, scope: Scope, flowCtx: FlowContext): Promise<unknown> => {
+  const lookupOrRun = async (storeKey: string, scope: Scope, flowCtx: Run): Promise<unknown> => {
     let stored: Buffer | undefined;
     try {
       stored = await store.cacheGet(storeKey, '');
     } catch {
-      policyMetrics.cache(name, 'error');
+      telemetry.cache(name, 'error');
     }
     if (stored !== undefined && stored.length > 0) {
-      policyMetrics.cache(name, 'hit');
+      telemetry.cache(name, 'hit');
       flowCtx.span?.addEvent('cache.hit', { 'chorus.cache': name });
       return stored[0] === RAW_TAG
         ? new RawJson(stored.subarray(1))
         : parseUntrustedJson(stored.subarray(1).toString('utf8'));
     }
-    policyMetrics.cache(name, 'miss');
+    telemetry.cache(name, 'miss');
     let output: unknown;
     try {
       output = await execute(scope, flowCtx);
@@ -93,7 +111,7 @@ function withCache(
       try {
         await store.cacheSet(storeKey, '', bytes, ttlMs);
       } catch {
-        policyMetrics.cache(name, 'error');
+        telemetry.cache(name, 'error');
       }
     }
     return output;
@@ -103,7 +121,7 @@ function withCache(
     const storeKey = prefix + keyText(key, scope, 'cache key');
     const pending = coalescer.pending(storeKey);
     if (pending) {
-      policyMetrics.cache(name, 'coalesced');
+      telemetry.cache(name, 'coalesced');
       // Another request computes it: its answer or failure is ours, unless that request went away.
       try {
         return await pending;
@@ -119,7 +137,11 @@ function withCache(
   };
 }
 
-function withInvalidation(execute: Execute, config: InvalidateConfig, ctx: StepCacheContext): Execute {
+function withInvalidation<Run extends StepRun>(
+  execute: Execute<Run>,
+  config: InvalidateConfig,
+  ctx: StepCacheContext,
+): Execute<Run> {
   const entries = Array.isArray(config) ? config : [config];
   const targets: { store: StateStore; prefix: string; key: CompiledExpression; cache: string }[] = [];
   entries.forEach((entry, index) => {
@@ -150,7 +172,7 @@ function withInvalidation(execute: Execute, config: InvalidateConfig, ctx: StepC
         try {
           await target.store.cacheDelete(storeKey);
         } catch (error) {
-          policyMetrics.cache(target.cache, 'error');
+          ctx.telemetry.cache(target.cache, 'error');
           flowCtx.logger.warn(
             { requestId: flowCtx.requestId, cache: target.cache, err: (error as Error).message },
             'cache invalidation failed',

@@ -8,18 +8,19 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { type ConfigPath, formatPath } from '../../config/issues.ts';
+import { formatPath } from '../../config/issues.ts';
+import type { ConfigPath } from '../../contracts/issues.ts';
 import type { Consumer, PolicyFactoryContext } from '../../contracts/policy.ts';
-import type { ResolvedConfig } from '../../modules.ts';
 import {
   type ApiKeyIndex,
   type ApiKeySource,
   createApiKeyIndex,
   hashApiKey,
   parseKeyHash,
-} from '../auth/api-key.ts';
-import { createJwtVerifier, type JwtVerifier, type SubjectDirectory } from '../auth/jwt.ts';
-import { type ConsumerConfig, consumerSchema } from './schema.ts';
+} from './api-key.ts';
+import type { AuthSettings } from './auth-settings.ts';
+import { createJwtVerifier, type JwtVerifier, type SubjectDirectory } from './jwt.ts';
+import { type ConsumerConfig, type ConsumersConfig, consumerSchema, type PlanConfig } from './schema.ts';
 
 /** A declared consumer, with its plan's scopes folded into its own. */
 export interface ConsumerEntry {
@@ -47,9 +48,16 @@ export interface ConsumerRegistry extends SubjectDirectory {
   close(): Promise<void>;
 }
 
+/** The parts of the config the registry reads. */
+export interface ConsumerSettings {
+  readonly consumers: ConsumersConfig;
+  readonly plans: Readonly<Record<string, PlanConfig>>;
+  readonly auth?: AuthSettings | undefined;
+}
+
 /** Builds the registry; problems go to ctx.issue. */
 export async function createConsumerRegistry(
-  config: ResolvedConfig,
+  config: ConsumerSettings,
   ctx: PolicyFactoryContext,
 ): Promise<ConsumerRegistry> {
   const declared = await readConsumers(config.consumers, ctx);
@@ -58,59 +66,7 @@ export async function createConsumerRegistry(
     const scopes = (plan as { scopes?: unknown }).scopes;
     plans.set(name, Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : []);
   }
-
-  const consumers = new Map<string, ConsumerEntry>();
-  const bySubject = new Map<string, ConsumerEntry>();
-  const keyEntries: { digest: Buffer; consumer: Consumer }[] = [];
-  const digests = new Map<string, string>();
-  const keyIds = new Set<string>();
-  for (const { consumer: item, report } of declared) {
-    if (consumers.has(item.id)) {
-      report(['id'], `duplicate consumer id "${item.id}"`);
-      continue;
-    }
-    if (item.plan !== undefined && !plans.has(item.plan)) {
-      report(['plan'], `no plan "${item.plan}" in plans${suggestion([...plans.keys()])}`);
-    }
-    const scopes = Object.freeze([...new Set([...item.scopes, ...(plans.get(item.plan ?? '') ?? [])])]);
-    const entry: ConsumerEntry = Object.freeze({ id: item.id, plan: item.plan, scopes });
-    consumers.set(item.id, entry);
-    for (const subject of [item.id, ...item.subjects]) {
-      const other = bySubject.get(subject);
-      if (other && other !== entry) {
-        report(['subjects'], `subject "${subject}" is also consumer "${other.id}"`);
-      } else bySubject.set(subject, entry);
-    }
-    item.keys.forEach((key, index) => {
-      const keyAt: ConfigPath = ['keys', index];
-      const keyId = (typeof key === 'object' ? key.id : undefined) ?? `${item.id}.key${index + 1}`;
-      if (keyIds.has(keyId)) report(keyAt, `duplicate key id "${keyId}"`);
-      keyIds.add(keyId);
-      const digest =
-        typeof key === 'string'
-          ? parseKeyHash(key)
-          : key.hash !== undefined
-            ? parseKeyHash(key.hash)
-            : hashApiKey(key.key!);
-      const hex = digest.toString('hex');
-      const owner = digests.get(hex);
-      if (owner !== undefined) {
-        // Never print the key or its digest: only who else holds it.
-        report(keyAt, `this key is also a key of consumer "${owner}"`);
-        return;
-      }
-      digests.set(hex, item.id);
-      const consumer: Consumer = Object.freeze({
-        id: item.id,
-        plan: item.plan,
-        scopes,
-        via: 'apiKey',
-        keyId,
-      });
-      keyEntries.push({ digest, consumer });
-    });
-  }
-
+  const { consumers, bySubject, keyEntries } = indexConsumers(declared, plans);
   const settings = config.auth;
   const directory: SubjectDirectory = {
     bySubject: (subject) => bySubject.get(subject),
@@ -135,6 +91,69 @@ export async function createConsumerRegistry(
   };
 }
 
+interface ConsumerIndex {
+  consumers: Map<string, ConsumerEntry>;
+  bySubject: Map<string, ConsumerEntry>;
+  keyEntries: { digest: Buffer; consumer: Consumer }[];
+}
+
+/** Indexes the declared consumers by id, by JWT subject and by key digest; duplicates are reported. */
+function indexConsumers(
+  declared: readonly PlacedConsumer[],
+  plans: ReadonlyMap<string, readonly string[]>,
+): ConsumerIndex {
+  const index: ConsumerIndex = { consumers: new Map(), bySubject: new Map(), keyEntries: [] };
+  const digests = new Map<string, string>();
+  const keyIds = new Set<string>();
+  for (const { consumer: item, report } of declared) {
+    if (index.consumers.has(item.id)) {
+      report(['id'], `duplicate consumer id "${item.id}"`);
+      continue;
+    }
+    if (item.plan !== undefined && !plans.has(item.plan)) {
+      report(['plan'], `no plan "${item.plan}" in plans${suggestion([...plans.keys()])}`);
+    }
+    const scopes = Object.freeze([...new Set([...item.scopes, ...(plans.get(item.plan ?? '') ?? [])])]);
+    const entry: ConsumerEntry = Object.freeze({ id: item.id, plan: item.plan, scopes });
+    index.consumers.set(item.id, entry);
+    for (const subject of [item.id, ...item.subjects]) {
+      const other = index.bySubject.get(subject);
+      if (other && other !== entry) {
+        report(['subjects'], `subject "${subject}" is also consumer "${other.id}"`);
+      } else index.bySubject.set(subject, entry);
+    }
+    item.keys.forEach((key, keyIndex) => {
+      const keyAt: ConfigPath = ['keys', keyIndex];
+      const keyId = (typeof key === 'object' ? key.id : undefined) ?? `${item.id}.key${keyIndex + 1}`;
+      if (keyIds.has(keyId)) report(keyAt, `duplicate key id "${keyId}"`);
+      keyIds.add(keyId);
+      const digest =
+        typeof key === 'string'
+          ? parseKeyHash(key)
+          : key.hash !== undefined
+            ? parseKeyHash(key.hash)
+            : hashApiKey(key.key!);
+      const hex = digest.toString('hex');
+      const owner = digests.get(hex);
+      if (owner !== undefined) {
+        // Never print the key or its digest: only who else holds it.
+        report(keyAt, `this key is also a key of consumer "${owner}"`);
+        return;
+      }
+      digests.set(hex, item.id);
+      const consumer: Consumer = Object.freeze({
+        id: item.id,
+        plan: item.plan,
+        scopes,
+        via: 'apiKey',
+        keyId,
+      });
+      index.keyEntries.push({ digest, consumer });
+    });
+  }
+  return index;
+}
+
 interface PlacedConsumer {
   consumer: ConsumerConfig;
   /** Reports a problem at a place inside this consumer's entry. */
@@ -143,7 +162,7 @@ interface PlacedConsumer {
 
 /** The consumers of the config, read from the named file when there is one. */
 async function readConsumers(
-  consumers: ResolvedConfig['consumers'],
+  consumers: ConsumersConfig,
   ctx: PolicyFactoryContext,
 ): Promise<PlacedConsumer[]> {
   if (Array.isArray(consumers)) {

@@ -1,6 +1,6 @@
 /** Config of consumers (who calls) and their plans (rate limit, quota, scopes). */
 import { z } from 'zod';
-import { planQuotaSchema, planRateLimitSchema } from '../rate-limit/schema.ts';
+import { planQuotaSchema, planRateLimitSchema } from '../inbound/rate-limit/schema.ts';
 
 const SCOPE = z.string().min(1).max(200);
 
@@ -75,4 +75,5 @@ export const consumersSchema = z
   .describe('The consumers of the API: a list, or {file: ./consumers.yaml}.');
 
 export type ConsumerConfig = z.output<typeof consumerSchema>;
+export type ConsumersConfig = z.output<typeof consumersSchema>;
 export type PlanConfig = z.output<typeof planSchema>;
