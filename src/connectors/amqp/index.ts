@@ -5,7 +5,7 @@ import { amqpServiceSchema } from './schema.ts';
 
 export const amqpConnector: ConnectorModule<typeof amqpServiceSchema> = {
   kind: 'amqp',
-  summary: 'RPC and publish over AMQP 0-9-1 (RabbitMQ)',
+  summary: 'A service behind an AMQP 0-9-1 broker (RabbitMQ): RPC with replies, and publish.',
   schema: amqpServiceSchema,
   // A JSON reply a call only forwards comes back undecoded (ConnectorCall.raw); the connection and its
   // channels are kept up in the background and /readyz waits for them.

@@ -5,7 +5,7 @@ import { grpcServiceSchema } from './schema.ts';
 
 export const grpcConnector: ConnectorModule<typeof grpcServiceSchema> = {
   kind: 'grpc',
-  summary: 'unary gRPC calls described by .proto files',
+  summary: 'A gRPC service: the unary methods of its .proto files, called with JSON messages.',
   schema: grpcServiceSchema,
   // Answers are always decoded from protobuf (no raw passthrough); the channel connects lazily, on the
   // first call, so readiness never waits for it.

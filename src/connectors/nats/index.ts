@@ -5,7 +5,7 @@ import { natsServiceSchema } from './schema.ts';
 
 export const natsConnector: ConnectorModule<typeof natsServiceSchema> = {
   kind: 'nats',
-  summary: 'request/reply and publish over NATS',
+  summary: 'A service behind a NATS server: request/reply and publish on subjects.',
   schema: natsServiceSchema,
   // A JSON reply a call only forwards comes back undecoded (ConnectorCall.raw); the connection is kept
   // up in the background and /readyz waits for it.
