@@ -8,7 +8,6 @@
 import type { Logger } from 'pino';
 import type { ConfigIssue } from './config/issues.ts';
 import type { LoadedConfig } from './config/load.ts';
-import { parseDuration } from './config/units.ts';
 import type { Connector } from './contracts/connector.ts';
 import type { IssueReporter } from './contracts/issues.ts';
 import type { PolicyFactoryContext } from './contracts/policy.ts';
@@ -127,14 +126,10 @@ function bindServices(
     const service = config.services[name]!;
     const stack = buildUpstreamStack(UPSTREAM_POLICIES, service, { ...policyCtx, service: name, connector });
     statuses.push(() => stack.status());
-    const timeout = service.timeout;
     services.set(name, {
       describe: () => connector.describe(),
       invoke: composePolicies(stack.policies, (call, callCtx) => connector.call(call, callCtx)),
-      timeoutMs:
-        timeout === undefined
-          ? DEFAULT_SERVICE_TIMEOUT_MS
-          : (parseDuration(timeout) ?? DEFAULT_SERVICE_TIMEOUT_MS),
+      timeoutMs: service.timeout ?? DEFAULT_SERVICE_TIMEOUT_MS,
     });
   }
   return services;

@@ -1,4 +1,15 @@
-/** Small schema pieces shared by the config schema and the connectors' own service schemas. */
+/**
+ * Small schema pieces shared by the config schema and the modules' own schemas. Durations and
+ * sizes become numbers once, when the config is parsed (the `…Ms` and `…Bytes` schemas): a field
+ * is the duration (or size) schema, rewritten into milliseconds (or bytes) by a zod `overwrite`
+ * step, with its default given as a `prefault` (the string form, parsed like a value). Factories
+ * then read numbers and never repeat the schema's default.
+ *
+ * Why `overwrite` and not `transform`: zod's JSON Schema (io: 'input') drops the `default` of
+ * every container whose inner schema transforms (e.g. `services: {}`, `plans: {}`, a step list's
+ * `[]`), so a transform here would change the published schema; an overwrite is a check, not a
+ * pipe, and leaves the JSON Schema exactly as it was. The cast states the output zod cannot see.
+ */
 import { z } from 'zod';
 import { parseDuration, parseSize } from './units.ts';
 
@@ -46,3 +57,20 @@ export function routePathSchema(example: string) {
     .regex(/^\/[A-Za-z0-9\-._~/]*$/, message)
     .refine((value) => value.length > 1 && !value.endsWith('/'), message);
 }
+
+/** The milliseconds of a duration field (its schema has already checked that it parses). */
+export function inMilliseconds<Input>(schema: z.ZodType<number | string, Input>): z.ZodType<number, Input> {
+  return schema.overwrite((value) => parseDuration(value) as number) as unknown as z.ZodType<number, Input>;
+}
+
+/** The bytes of a size field (its schema has already checked that it parses). */
+export function inBytes<Input>(schema: z.ZodType<number | string, Input>): z.ZodType<number, Input> {
+  return schema.overwrite((value) => parseSize(value) as number) as unknown as z.ZodType<number, Input>;
+}
+
+/** A duration, in milliseconds once parsed. Give its default with `.prefault('5s')`. */
+export const durationMsSchema = inMilliseconds(durationSchema);
+/** A timeout above zero, in milliseconds once parsed. Give its default with `.prefault('5s')`. */
+export const timeoutMsSchema = inMilliseconds(timeoutSchema);
+/** A size, in bytes once parsed. Give its default with `.prefault('1mb')`. */
+export const sizeBytesSchema = inBytes(sizeSchema);

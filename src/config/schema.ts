@@ -4,11 +4,11 @@
  */
 import { z } from 'zod';
 import {
-  durationSchema,
+  durationMsSchema,
   httpMethodSchema,
-  sizeSchema,
+  sizeBytesSchema,
   templateSchema,
-  timeoutSchema,
+  timeoutMsSchema,
 } from './schema-parts.ts';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -22,7 +22,8 @@ export type CodeFunction = (scope: Record<string, unknown>, ctx: { signal: Abort
  */
 export interface ServiceConfig {
   readonly kind: string;
-  readonly timeout?: number | string | undefined;
+  /** Milliseconds (the schema turned "5s" into 5000). */
+  readonly timeout?: number | undefined;
   readonly description?: string | undefined;
   readonly [field: string]: unknown;
 }
@@ -129,7 +130,7 @@ const stepShape = {
       'Steps that must finish first, besides those read by expressions (code steps read the scope in code).',
     ),
   onError: onErrorSchema.optional(),
-  timeout: timeoutSchema
+  timeout: timeoutMsSchema
     .optional()
     .describe("Timeout of this step's call, instead of the service's; the request deadline still applies."),
 };
@@ -219,7 +220,7 @@ export function buildEndpointSchema<Policies extends z.ZodObject, Step extends z
       policies: policies
         .optional()
         .describe('Inbound policies of this endpoint; each replaces the gateway default of the same name.'),
-      timeout: timeoutSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
+      timeout: timeoutMsSchema.optional().describe('The request deadline (default: server.requestTimeout).'),
       flow: z.array(step).default([]).describe('The steps; they run as soon as their dependencies are done.'),
       response: z
         .union([responseSchema, z.array(responseCaseSchema).min(1)])
@@ -260,7 +261,7 @@ export const serverSchema = z
   .strictObject({
     host: z.string().default('127.0.0.1').describe('Address to listen on (0.0.0.0 for every interface).'),
     port: z.number().int().min(0).max(65535).default(8080).describe('Port to listen on (0: any free port).'),
-    bodyLimit: sizeSchema.default('1mb').describe('Largest request body accepted.'),
+    bodyLimit: sizeBytesSchema.prefault('1mb').describe('Largest request body accepted.'),
     jsonDepthLimit: z
       .number()
       .int()
@@ -268,14 +269,16 @@ export const serverSchema = z
       .max(1000)
       .default(64)
       .describe('Deepest nesting of objects and arrays accepted in a JSON request body.'),
-    requestTimeout: timeoutSchema.default('30s').describe('Default deadline of a request.'),
-    shutdownGrace: durationSchema
-      .default('10s')
+    requestTimeout: timeoutMsSchema.prefault('30s').describe('Default deadline of a request.'),
+    shutdownGrace: durationMsSchema
+      .prefault('10s')
       .describe('How long in-flight requests may finish on SIGTERM.'),
-    keepAliveTimeout: durationSchema.default('5s').describe('How long an idle client connection is kept.'),
-    headersTimeout: durationSchema.default('10s').describe('How long a client may take to send its headers.'),
-    maxHeaderSize: sizeSchema
-      .default('16kb')
+    keepAliveTimeout: durationMsSchema.prefault('5s').describe('How long an idle client connection is kept.'),
+    headersTimeout: durationMsSchema
+      .prefault('10s')
+      .describe('How long a client may take to send its headers.'),
+    maxHeaderSize: sizeBytesSchema
+      .prefault('16kb')
       .describe(
         'Largest request head (request line and headers) accepted; larger: 431 CHORUS_HEADERS_TOO_LARGE.',
       ),

@@ -6,7 +6,6 @@
  * wraps an endpoint's handler in its inbound policies.
  */
 import type { CoreConfig, EndpointConfig, StepConfig } from '../config/schema.ts';
-import { parseDuration } from '../config/units.ts';
 import type { OperationDescription } from '../contracts/connector.ts';
 import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { InboundHandler, PreflightHandler, UpstreamHandler } from '../contracts/policy.ts';
@@ -75,11 +74,6 @@ export interface EngineInputs {
 export const BASE_VARIABLES = ['request', 'steps', 'env', 'vars'] as const;
 /** A path parameter in a Chorus path: /items/{id}. */
 export const PATH_PARAM = /\{([^}]+)\}/g;
-
-/** A duration from the config in ms, or the fallback when it is not set. */
-export function durationOf(value: number | string | undefined, fallback: number): number {
-  return value === undefined ? fallback : (parseDuration(value) ?? fallback);
-}
 
 /** One endpoint being compiled: its place, its steps, and compilation that records reads. */
 export interface EndpointCompiler {

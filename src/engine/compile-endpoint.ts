@@ -7,7 +7,6 @@ import type { EndpointConfig } from '../config/schema.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
 import {
   createEndpointCompiler,
-  durationOf,
   type EndpointCompiler,
   type EngineInputs,
   PATH_PARAM,
@@ -71,7 +70,7 @@ export async function compileEndpoint(
     id: site.id,
     method: endpoint.method,
     path: endpoint.path,
-    timeoutMs: durationOf(endpoint.timeout, site.defaultTimeoutMs),
+    timeoutMs: endpoint.timeout ?? site.defaultTimeoutMs,
     readsBody: readsBody(c),
     validateInput: validator.validate,
     flow,

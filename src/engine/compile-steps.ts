@@ -9,7 +9,7 @@ import type { CodeFunction, StepConfig } from '../config/schema.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
 import { type CompiledExpression, toJsonValue } from '../expressions/cel.ts';
 import { type CallStepSpec, createCallStep } from './call-step.ts';
-import { BASE_VARIABLES, durationOf, type EndpointCompiler, type StepBody } from './compile-context.ts';
+import { BASE_VARIABLES, type EndpointCompiler, type StepBody } from './compile-context.ts';
 import { addAfterRefs, type RefCollector, refCollector, type UnlinkedStep } from './graph.ts';
 import type { OnErrorPlan } from './plan.ts';
 
@@ -154,7 +154,7 @@ function compileCallSpec(
     service,
     operation,
     input,
-    timeoutMs: durationOf(step.timeout, binding.timeoutMs),
+    timeoutMs: step.timeout ?? binding.timeoutMs,
     invoke: binding.invoke,
   };
 }

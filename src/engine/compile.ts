@@ -7,9 +7,8 @@
  */
 
 import { resolveOperationIds } from '../config/operation-ids.ts';
-import { parseSize } from '../config/units.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
-import { durationOf, type EngineInputs, PATH_PARAM } from './compile-context.ts';
+import { type EngineInputs, PATH_PARAM } from './compile-context.ts';
 import { compileEndpoint } from './compile-endpoint.ts';
 import type { EndpointScope } from './endpoint.ts';
 import type { EndpointPlan, GatewayPlan } from './plan.ts';
@@ -39,7 +38,7 @@ export async function compileGateway(inputs: EngineInputs): Promise<CompiledGate
   const shared: EndpointScope = { env, vars: Object.freeze(config.vars) };
   const operationIds = resolveOperationIds(config.endpoints);
   const routes = new Map<string, number>();
-  const requestTimeoutMs = durationOf(config.server.requestTimeout, 30_000);
+  const requestTimeoutMs = config.server.requestTimeout;
   const endpoints: EndpointPlan[] = [];
   for (const [index, endpoint] of config.endpoints.entries()) {
     const at: ConfigPath = ['endpoints', index];
@@ -71,10 +70,10 @@ export async function compileGateway(inputs: EngineInputs): Promise<CompiledGate
     endpoints,
     env: shared.env,
     vars: shared.vars,
-    bodyLimit: parseSize(config.server.bodyLimit) ?? 1024 * 1024,
+    bodyLimit: config.server.bodyLimit,
     jsonDepthLimit: config.server.jsonDepthLimit,
     requestTimeoutMs,
-    shutdownGraceMs: durationOf(config.server.shutdownGrace, 10_000),
+    shutdownGraceMs: config.server.shutdownGrace,
     // Only these decide readiness: an unused broker service does not hold it back.
     calledServices: new Set(
       endpoints.flatMap((endpoint) => endpoint.flow.steps.flatMap((step) => step.target?.service ?? [])),

@@ -1,6 +1,6 @@
 /** Config of observability: the /metrics route, request traces (in-memory ring, OTLP export). */
 import { z } from 'zod';
-import { routePathSchema, staticHeadersSchema, timeoutSchema } from '../config/schema-parts.ts';
+import { routePathSchema, staticHeadersSchema, timeoutMsSchema } from '../config/schema-parts.ts';
 
 const routePath = routePathSchema('/metrics');
 
@@ -19,7 +19,7 @@ export const otlpSchema = z
       .url({ protocol: /^https?$/ })
       .describe('The OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces.'),
     headers: staticHeadersSchema.optional().describe('Headers sent with every export (e.g. an API key).'),
-    timeout: timeoutSchema.default('10s').describe('Timeout of one export request.'),
+    timeout: timeoutMsSchema.prefault('10s').describe('Timeout of one export request.'),
   })
   .describe('Export of spans over OTLP/HTTP (off unless set).');
 

@@ -23,7 +23,6 @@ import {
   type SpanProcessor,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { parseDuration } from '../config/units.ts';
 import type { ObservabilityConfig } from './schema.ts';
 import { spanTime } from './span-clock.ts';
 import { TraceRing } from './trace-ring.ts';
@@ -78,7 +77,7 @@ export function createTracing(config: TracingSettings, options: TracingOptions =
     const exporter = new OTLPTraceExporter({
       url: settings.otlp.url,
       headers: { ...settings.otlp.headers },
-      timeoutMillis: parseDuration(settings.otlp.timeout) ?? 10_000,
+      timeoutMillis: settings.otlp.timeout,
     });
     processors.push(new BatchSpanProcessor({ exporter }));
   }

@@ -8,7 +8,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
-import { parseDuration, parseSize } from '../config/units.ts';
 import { collectProcessMetrics } from '../observability/metrics.ts';
 import { createTracing } from '../observability/tracing.ts';
 import { createAdminGuard } from '../portal/admin.ts';
@@ -78,15 +77,15 @@ function createListener(plan: ServedPlan, state: ListenerState, site: Site): Ser
     routing.inFlight--;
     if (routing.inFlight === 0) for (const wake of state.idleWaiters) wake();
   };
-  const maxHeaderSize = parseSize(plan.config.server.maxHeaderSize) ?? 16 * 1024;
+  const maxHeaderSize = plan.config.server.maxHeaderSize;
   const server = createServer({ maxHeaderSize }, (req, res) => {
     const routing = state.current;
     routing.inFlight++;
     handleRequest(req, res, routing, state.draining, site).finally(() => settled(routing));
   });
   const serverConfig = plan.config.server;
-  server.keepAliveTimeout = parseDuration(serverConfig.keepAliveTimeout) ?? 5000;
-  server.headersTimeout = parseDuration(serverConfig.headersTimeout) ?? 10_000;
+  server.keepAliveTimeout = serverConfig.keepAliveTimeout;
+  server.headersTimeout = serverConfig.headersTimeout;
   server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
     answerClientError(error, socket, maxHeaderSize, nextRequestId),
   );

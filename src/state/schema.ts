@@ -1,18 +1,9 @@
 /**
  * Config of the shared state stores (memory by default; Redis when several replicas share state).
- * Durations and sizes are numbers once parsed (see policies/units.ts for why `overwrite`).
+ * Durations and sizes are numbers once parsed (see config/schema-parts.ts for why `overwrite`).
  */
 import { z } from 'zod';
-import { sizeSchema, timeoutSchema } from '../config/schema-parts.ts';
-import { parseDuration, parseSize } from '../config/units.ts';
-
-const milliseconds = timeoutSchema.overwrite(
-  (value) => parseDuration(value) as number,
-) as unknown as z.ZodType<number, number | string>;
-const bytes = sizeSchema.overwrite((value) => parseSize(value) as number) as unknown as z.ZodType<
-  number,
-  number | string
->;
+import { sizeBytesSchema as bytes, timeoutMsSchema as milliseconds } from '../config/schema-parts.ts';
 
 /** The Redis server shared by the replicas of a gateway. */
 export const redisStoreSchema = z

@@ -15,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConfirmChannel, Message, Options } from 'amqplib';
-import { parseDuration, parseSize } from '../../config/units.ts';
 import type {
   CallContext,
   Connector,
@@ -42,29 +41,18 @@ export async function createAmqpConnector(
   const issues: ConnectorIssue[] = [];
   const service = ctx.service;
   const url = readUrl(config.url, issues);
-  const maxPayloadBytes = parseSize(config.maxPayloadBytes);
-  if (maxPayloadBytes === undefined) {
-    issues.push({ path: ['maxPayloadBytes'], message: 'expected a size such as 1024, "512kb" or "1mb"' });
-  }
-  const heartbeatMs = parseDuration(config.heartbeat);
-  if (heartbeatMs === undefined) {
-    issues.push({ path: ['heartbeat'], message: 'expected a duration such as "10s", or 0 to turn it off' });
-  }
-  const reconnectWaitMs = parseDuration(config.reconnectWait);
-  if (reconnectWaitMs === undefined || reconnectWaitMs <= 0) {
+  // Sizes and durations are numbers already (the schema parsed them); only ranges are checked here.
+  const maxPayloadBytes = config.maxPayloadBytes;
+  const heartbeatMs = config.heartbeat;
+  const reconnectWaitMs = config.reconnectWait;
+  if (reconnectWaitMs <= 0) {
     issues.push({
       path: ['reconnectWait'],
       message: 'reconnectWait must be a duration above 0, such as "250ms"',
     });
   }
   const { operations, descriptions } = compileOperations(config, service, issues);
-  if (
-    issues.length > 0 ||
-    url === undefined ||
-    maxPayloadBytes === undefined ||
-    heartbeatMs === undefined ||
-    reconnectWaitMs === undefined
-  ) {
+  if (issues.length > 0 || url === undefined) {
     return { issues };
   }
 

@@ -1,6 +1,6 @@
 /** The config of an `amqp` service: an AMQP 0-9-1 broker (RabbitMQ), called by RPC or published to. */
 import { z } from 'zod';
-import { durationSchema, sizeSchema } from '../../config/schema-parts.ts';
+import { durationMsSchema, sizeBytesSchema } from '../../config/schema-parts.ts';
 
 /** AMQP header tables: names to strings, numbers or booleans. */
 const amqpHeadersSchema = z
@@ -63,17 +63,17 @@ export const amqpServiceSchema = z
         'The broker URL with credentials and vhost, e.g. "amqp://guest:guest@127.0.0.1:5672" or "${env.AMQP_URL}"; never logged with its password.',
       ),
     description: z.string().optional().describe('What the service is, for the portal.'),
-    timeout: durationSchema
+    timeout: durationMsSchema
       .optional()
       .describe('Timeout of each call (default 10s); the request deadline still applies.'),
-    maxPayloadBytes: sizeSchema.default('10mb').describe('Largest reply body accepted.'),
-    heartbeat: durationSchema
-      .default('10s')
+    maxPayloadBytes: sizeBytesSchema.prefault('10mb').describe('Largest reply body accepted.'),
+    heartbeat: durationMsSchema
+      .prefault('10s')
       .describe(
         'AMQP heartbeat: a broker silent for about twice this long is taken as gone (0 turns it off).',
       ),
-    reconnectWait: durationSchema
-      .default('250ms')
+    reconnectWait: durationMsSchema
+      .prefault('250ms')
       .describe(
         'First pause before reconnecting after the broker goes away; doubles on each failure up to 2s.',
       ),

@@ -1,6 +1,6 @@
 /** The config of a `graphql` service: a GraphQL endpoint with named query and mutation documents. */
 import { z } from 'zod';
-import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
+import { durationMsSchema, sizeBytesSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** One operation of a GraphQL service: a document, inline or in a file, and how its errors read. */
@@ -43,11 +43,11 @@ export const graphqlServiceSchema = z
         'URL of the GraphQL endpoint (e.g. http://host:4000/graphql); documents are POSTed to it. Give url or urls.',
       ),
     description: z.string().optional().describe('What the service is, for the portal.'),
-    timeout: durationSchema
+    timeout: durationMsSchema
       .optional()
       .describe('Timeout of each call (default 10s); the request deadline still applies.'),
     headers: staticHeadersSchema.optional().describe('Headers sent on every call (e.g. credentials).'),
-    maxResponseBytes: sizeSchema.default('10mb').describe('Largest response body accepted.'),
+    maxResponseBytes: sizeBytesSchema.prefault('10mb').describe('Largest response body accepted.'),
     connections: z
       .number()
       .int()
@@ -55,7 +55,7 @@ export const graphqlServiceSchema = z
       .max(10_000)
       .default(128)
       .describe('Most pooled keep-alive connections to the endpoint.'),
-    keepAliveTimeout: durationSchema.default('4s').describe('How long an idle pooled connection is kept.'),
+    keepAliveTimeout: durationMsSchema.prefault('4s').describe('How long an idle pooled connection is kept.'),
     introspect: z
       .boolean()
       .default(true)

@@ -6,7 +6,6 @@
  * that does not decode are told apart from gRPC statuses (grpc-unary-call.ts).
  */
 import type { Client, Metadata } from '@grpc/grpc-js';
-import { parseDuration, parseSize } from '../../config/units.ts';
 import type {
   CallContext,
   Connector,
@@ -33,23 +32,19 @@ export async function createGrpcConnector(
   ctx: ConnectorFactoryContext,
 ): Promise<Connector | { issues: ConnectorIssue[] }> {
   const issues: ConnectorIssue[] = [];
-  const timeoutMs = parseDuration(config.timeout ?? DEFAULT_TIMEOUT_MS);
-  if (timeoutMs === undefined || timeoutMs <= 0) {
+  // Durations and sizes are numbers already (the schema parsed them); only their ranges are checked here.
+  const timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (timeoutMs <= 0) {
     issues.push({ path: ['timeout'], message: 'the timeout must be a duration above 0, such as "5s"' });
   }
-  const maxResponseBytes = parseSize(config.maxResponseBytes);
-  if (maxResponseBytes === undefined || maxResponseBytes < 1 || maxResponseBytes > MAX_INT32) {
+  const maxResponseBytes = config.maxResponseBytes;
+  if (maxResponseBytes < 1 || maxResponseBytes > MAX_INT32) {
     issues.push({ path: ['maxResponseBytes'], message: 'expected a size from 1 byte to 2gb, such as "4mb"' });
   }
   const channel = channelCredentials(config, ctx.baseDir, issues);
   const staticMetadata = buildStaticMetadata(config.metadata, issues);
   const { operations, descriptions } = loadOperations(config, ctx.baseDir, ctx.service, issues);
-  if (
-    issues.length > 0 ||
-    channel.credentials === undefined ||
-    timeoutMs === undefined ||
-    maxResponseBytes === undefined
-  ) {
+  if (issues.length > 0 || channel.credentials === undefined) {
     return { issues };
   }
   const client = createClient(channel.address, channel.credentials, maxResponseBytes);

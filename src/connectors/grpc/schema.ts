@@ -1,6 +1,6 @@
 /** The config of a `grpc` service: the unary methods of one service declared in .proto files. */
 import { z } from 'zod';
-import { durationSchema, sizeSchema } from '../../config/schema-parts.ts';
+import { durationMsSchema, sizeBytesSchema } from '../../config/schema-parts.ts';
 
 /** One operation of a gRPC service: a unary method of the service, by its name in the .proto. */
 export const grpcOperationSchema = z
@@ -64,14 +64,14 @@ export const grpcServiceSchema = z
       )
       .describe('The fully qualified service name, e.g. catalog.v1.Catalog.'),
     tls: grpcTlsSchema.optional(),
-    timeout: durationSchema
+    timeout: durationMsSchema
       .optional()
       .describe('Deadline of each call (default 10s); the request deadline still applies.'),
     metadata: z
       .record(z.string(), z.string())
       .optional()
       .describe('Metadata sent on every call (e.g. authorization); keys are lowercase ASCII.'),
-    maxResponseBytes: sizeSchema.default('4mb').describe('Largest response message accepted.'),
+    maxResponseBytes: sizeBytesSchema.prefault('4mb').describe('Largest response message accepted.'),
     operations: z
       .record(
         z.string().regex(/^[A-Za-z_]\w*$/, 'operation names are method names of the service'),

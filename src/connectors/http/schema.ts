@@ -1,9 +1,9 @@
 /** The config of an `http` service: a REST/JSON backend with named operations. */
 import { z } from 'zod';
 import {
-  durationSchema,
+  durationMsSchema,
   httpMethodSchema,
-  sizeSchema,
+  sizeBytesSchema,
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
@@ -50,11 +50,11 @@ export const httpServiceSchema = z
       .optional()
       .describe('Base URL of the service; operation paths are appended to it. Give url or urls.'),
     description: z.string().optional().describe('What the service is, for the portal.'),
-    timeout: durationSchema
+    timeout: durationMsSchema
       .optional()
       .describe('Timeout of each call (default 10s); the request deadline still applies.'),
     headers: staticHeadersSchema.optional().describe('Headers sent on every call (e.g. credentials).'),
-    maxResponseBytes: sizeSchema.default('10mb').describe('Largest response body accepted.'),
+    maxResponseBytes: sizeBytesSchema.prefault('10mb').describe('Largest response body accepted.'),
     connections: z
       .number()
       .int()
@@ -62,7 +62,7 @@ export const httpServiceSchema = z
       .max(10_000)
       .default(128)
       .describe('Most pooled keep-alive connections to the origin.'),
-    keepAliveTimeout: durationSchema.default('4s').describe('How long an idle pooled connection is kept.'),
+    keepAliveTimeout: durationMsSchema.prefault('4s').describe('How long an idle pooled connection is kept.'),
     operations: z
       .record(
         z.string().regex(/^[A-Za-z_][\w-]*$/, 'operation names are letters, digits, _ and -'),

@@ -8,7 +8,6 @@
  * calls fail at once with CHORUS_UPSTREAM_UNAVAILABLE instead of being queued until their timeout.
  */
 import type { Msg } from 'nats';
-import { parseDuration, parseSize } from '../../config/units.ts';
 import type {
   CallContext,
   Connector,
@@ -37,19 +36,17 @@ export async function createNatsConnector(
   const issues: ConnectorIssue[] = [];
   const service = ctx.service;
   const servers = readServers(config, issues);
-  const maxPayloadBytes = parseSize(config.maxPayloadBytes);
-  if (maxPayloadBytes === undefined) {
-    issues.push({ path: ['maxPayloadBytes'], message: 'expected a size such as 1024, "512kb" or "1mb"' });
-  }
-  const reconnectWaitMs = parseDuration(config.reconnectWait);
-  if (reconnectWaitMs === undefined || reconnectWaitMs <= 0) {
+  // Sizes and durations are numbers already (the schema parsed them); only ranges are checked here.
+  const maxPayloadBytes = config.maxPayloadBytes;
+  const reconnectWaitMs = config.reconnectWait;
+  if (reconnectWaitMs <= 0) {
     issues.push({
       path: ['reconnectWait'],
       message: 'reconnectWait must be a duration above 0, such as "250ms"',
     });
   }
   const { operations, descriptions } = compileOperations(config, service, issues);
-  if (issues.length > 0 || maxPayloadBytes === undefined || reconnectWaitMs === undefined) {
+  if (issues.length > 0) {
     return { issues };
   }
 

@@ -1,6 +1,6 @@
 /** The config of a `nats` service: subjects on a NATS server, called by request/reply or published to. */
 import { z } from 'zod';
-import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
+import { durationMsSchema, sizeBytesSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
 
 /** One operation of a NATS service: a subject and how it is used. */
 export const natsOperationSchema = z
@@ -36,10 +36,10 @@ export const natsServiceSchema = z
         'The NATS server URL, or a list of them for a cluster, e.g. "nats://127.0.0.1:4222" or "${env.NATS_URL}".',
       ),
     description: z.string().optional().describe('What the service is, for the portal.'),
-    timeout: durationSchema
+    timeout: durationMsSchema
       .optional()
       .describe('Timeout of each call (default 10s); the request deadline still applies.'),
-    maxPayloadBytes: sizeSchema.default('1mb').describe('Largest reply payload accepted.'),
+    maxPayloadBytes: sizeBytesSchema.prefault('1mb').describe('Largest reply payload accepted.'),
     user: z.string().optional().describe('User name to authenticate with (with pass).'),
     pass: z.string().optional().describe('Password to authenticate with (with user).'),
     token: z.string().optional().describe('Token to authenticate with, instead of user and pass.'),
@@ -47,8 +47,8 @@ export const natsServiceSchema = z
       .string()
       .optional()
       .describe('Client name shown in the server monitoring (default "chorus:<service>").'),
-    reconnectWait: durationSchema
-      .default('250ms')
+    reconnectWait: durationMsSchema
+      .prefault('250ms')
       .describe('Pause between reconnection attempts after the server goes away.'),
     headers: staticHeadersSchema.optional().describe('NATS headers sent with every message.'),
     operations: z

@@ -1,6 +1,6 @@
 /** The config of a `soap` service: a SOAP 1.1 or 1.2 backend whose operations come from its WSDL. */
 import { z } from 'zod';
-import { durationSchema, sizeSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
+import { durationMsSchema, sizeBytesSchema, staticHeadersSchema } from '../../config/schema-parts.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
 
 /** A WS-Security UsernameToken sent in the header of every call. */
@@ -56,13 +56,13 @@ export const soapServiceSchema = z
       .optional()
       .describe('The name of the WSDL port to use, when the WSDL has several.'),
     description: z.string().optional().describe('What the service is, for the portal.'),
-    timeout: durationSchema
+    timeout: durationMsSchema
       .optional()
       .describe(
         'Timeout of each call (default 10s), and of reading a WSDL URL at load; the request deadline still applies.',
       ),
     headers: staticHeadersSchema.optional().describe('HTTP headers sent on every call.'),
-    maxResponseBytes: sizeSchema.default('10mb').describe('Largest response body accepted.'),
+    maxResponseBytes: sizeBytesSchema.prefault('10mb').describe('Largest response body accepted.'),
     connections: z
       .number()
       .int()
@@ -70,7 +70,7 @@ export const soapServiceSchema = z
       .max(10_000)
       .default(128)
       .describe('Most pooled keep-alive connections to the endpoint.'),
-    keepAliveTimeout: durationSchema.default('4s').describe('How long an idle pooled connection is kept.'),
+    keepAliveTimeout: durationMsSchema.prefault('4s').describe('How long an idle pooled connection is kept.'),
     security: z
       .strictObject({ usernameToken: usernameTokenSchema })
       .optional()

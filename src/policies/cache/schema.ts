@@ -3,10 +3,9 @@
  * shares (ttl, cache names). Durations and sizes are numbers once parsed.
  */
 import { z } from 'zod';
-import { durationSchema, sizeSchema } from '../../config/schema-parts.ts';
+import { durationSchema, inBytes, inMilliseconds, sizeSchema } from '../../config/schema-parts.ts';
 import { parseDuration } from '../../config/units.ts';
 import { storeNameSchema } from '../../state/schema.ts';
-import { inBytes, inMilliseconds } from '../units.ts';
 
 /** How long an entry is served. */
 export const ttlSchema = durationSchema

@@ -4,8 +4,7 @@
  * Durations are milliseconds once parsed.
  */
 import { z } from 'zod';
-import { durationSchema, timeoutSchema } from '../../config/schema-parts.ts';
-import { inMilliseconds } from '../units.ts';
+import { durationSchema, inMilliseconds, timeoutSchema } from '../../config/schema-parts.ts';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 

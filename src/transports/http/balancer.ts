@@ -1,13 +1,3 @@
-/**
- * Picks the host of each call among a service's base URLs: round-robin or least-pending, with
- * passive outlier ejection (a host failing `ejectAfter` times in a row is left out for
- * ejectionTime, doubled with each ejection in a row, up to maxEjectionTime) and optional active
- * health checks. Ejection never takes out more than half of the hosts (rounded up) and never
- * all of them; when every host is ejected or unhealthy, all are used again (panic mode), since
- * trying is better than refusing. Hand-written: undici's BalancedPool has neither least-pending
- * nor ejection.
- */
-import { parseDuration } from '../../config/units.ts';
 import type { LoadBalancingConfig } from './schema.ts';
 
 /** One base URL of a service, with what the balancer knows of it; T is the connector's client. */
@@ -49,8 +39,9 @@ export function balancerOptions(config: LoadBalancingConfig | undefined): Balanc
   return {
     strategy: config?.strategy ?? 'round-robin',
     ejectAfter: config?.ejectAfter ?? 3,
-    ejectionMs: parseDuration(config?.ejectionTime ?? '5s') ?? 5000,
-    maxEjectionMs: parseDuration(config?.maxEjectionTime ?? '2m') ?? 120_000,
+    // Without loadBalancing: the schema's defaults (5s, 2m).
+    ejectionMs: config?.ejectionTime ?? 5000,
+    maxEjectionMs: config?.maxEjectionTime ?? 120_000,
   };
 }
 

@@ -33,7 +33,7 @@ function open(urls: URL[], overrides: Partial<TransportLimits> = {}): HttpCluste
     maxResponseBytes: 1024,
     connections: 4,
     tls: undefined,
-    loadBalancing: { strategy: 'round-robin', ejectAfter: 1, ejectionTime: '30s', maxEjectionTime: '2m' },
+    loadBalancing: { strategy: 'round-robin', ejectAfter: 1, ejectionTime: 30_000, maxEjectionTime: 120_000 },
     ...overrides,
   };
   const owner = { service: 'svc', kind: 'test', logger, healthBasePath: '' };

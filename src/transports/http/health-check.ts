@@ -4,7 +4,6 @@
  * unref'd and stopped with the connector.
  */
 import type { Dispatcher } from 'undici';
-import { parseDuration } from '../../config/units.ts';
 import type { Host } from './balancer.ts';
 import type { HealthCheckConfig } from './schema.ts';
 
@@ -14,8 +13,8 @@ export function startHealthChecks(
   basePath: string,
   config: HealthCheckConfig,
 ): () => void {
-  const intervalMs = parseDuration(config.interval) ?? 10_000;
-  const timeoutMs = parseDuration(config.timeout) ?? 2000;
+  const intervalMs = config.interval;
+  const timeoutMs = config.timeout;
   const path = basePath + config.path;
   let stopped = false;
   const probe = async (host: Host<Dispatcher>): Promise<void> => {

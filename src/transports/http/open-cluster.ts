@@ -5,7 +5,6 @@
  */
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
-import { parseDuration, parseSize } from '../../config/units.ts';
 import type { ConnectorIssue } from '../../contracts/connector.ts';
 import { Balancer, balancerOptions } from './balancer.ts';
 import { readClientTls, type TlsConnectOptions } from './client-tls.ts';
@@ -21,9 +20,10 @@ export interface HttpServiceFields {
   readonly urls?: readonly string[] | undefined;
   readonly loadBalancing?: LoadBalancingConfig | undefined;
   readonly tls?: ClientTlsConfig | undefined;
-  readonly timeout?: number | string | undefined;
-  readonly keepAliveTimeout: number | string;
-  readonly maxResponseBytes: number | string;
+  /** Milliseconds, bytes: the schema parsed "5s" and "10mb" into numbers. */
+  readonly timeout?: number | undefined;
+  readonly keepAliveTimeout: number;
+  readonly maxResponseBytes: number;
   readonly connections: number;
 }
 
@@ -128,23 +128,19 @@ export function readTransportLimits(
     if ('issues' in read) issues.push(...read.issues);
     else tls = read.options;
   }
-  const timeoutMs = parseDuration(config.timeout ?? DEFAULT_TIMEOUT_MS);
-  if (timeoutMs === undefined || timeoutMs <= 0) {
+  const timeoutMs = config.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (timeoutMs <= 0) {
     issues.push({ path: ['timeout'], message: 'the timeout must be a duration above 0, such as "5s"' });
   }
-  const keepAliveMs = parseDuration(config.keepAliveTimeout);
-  if (keepAliveMs === undefined || keepAliveMs <= 0) {
+  const keepAliveMs = config.keepAliveTimeout;
+  if (keepAliveMs <= 0) {
     issues.push({
       path: ['keepAliveTimeout'],
       message: 'keepAliveTimeout must be a duration above 0, such as "4s"',
     });
   }
-  const maxResponseBytes = parseSize(config.maxResponseBytes);
-  if (maxResponseBytes === undefined) {
-    issues.push({ path: ['maxResponseBytes'], message: 'expected a size such as 1024, "512kb" or "1mb"' });
-  }
-  if (issues.length > found || timeoutMs === undefined || keepAliveMs === undefined) return undefined;
-  if (maxResponseBytes === undefined) return undefined;
+  const maxResponseBytes = config.maxResponseBytes;
+  if (issues.length > found) return undefined;
   return {
     timeoutMs,
     keepAliveMs,

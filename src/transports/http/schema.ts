@@ -1,13 +1,13 @@
 /** Config of load balancing over several base URLs of one service, and of client TLS. */
 import { z } from 'zod';
-import { durationSchema, timeoutSchema } from '../../config/schema-parts.ts';
+import { durationMsSchema, timeoutMsSchema } from '../../config/schema-parts.ts';
 
 /** Active health checks: a GET per host on an interval; a failing host is taken out until it answers. */
 export const healthCheckSchema = z
   .strictObject({
     path: z.string().startsWith('/', 'the path must start with "/"').describe('Path probed on each host.'),
-    interval: timeoutSchema.default('10s').describe('Time between two probes of a host.'),
-    timeout: timeoutSchema.default('2s').describe('Timeout of a probe.'),
+    interval: timeoutMsSchema.prefault('10s').describe('Time between two probes of a host.'),
+    timeout: timeoutMsSchema.prefault('2s').describe('Timeout of a probe.'),
   })
   .describe('Active health checks of the hosts.');
 
@@ -24,10 +24,10 @@ export const loadBalancingSchema = z
       .min(1)
       .default(3)
       .describe('Consecutive failures (transport errors, timeouts, 5xx) that eject a host.'),
-    ejectionTime: durationSchema
-      .default('5s')
+    ejectionTime: durationMsSchema
+      .prefault('5s')
       .describe('First ejection time; it doubles with each ejection in a row, up to maxEjectionTime.'),
-    maxEjectionTime: durationSchema.default('2m').describe('Longest ejection.'),
+    maxEjectionTime: durationMsSchema.prefault('2m').describe('Longest ejection.'),
     healthCheck: healthCheckSchema.optional(),
   })
   .describe('Load balancing over the urls of a service (never more than half of the hosts ejected).');

@@ -1,7 +1,6 @@
 /** Config of the cors policy. */
 import { z } from 'zod';
-import { durationSchema } from '../../../config/schema-parts.ts';
-import { inMilliseconds } from '../../units.ts';
+import { durationSchema, inMilliseconds } from '../../../config/schema-parts.ts';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const header = z.string().regex(HEADER_NAME, 'expected a header name');

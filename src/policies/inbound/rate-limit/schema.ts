@@ -1,10 +1,9 @@
 /** Config of the rate-limit and quota policies (per endpoint, and per consumer plan). */
 import { z } from 'zod';
-import { durationSchema } from '../../../config/schema-parts.ts';
+import { durationSchema, inMilliseconds } from '../../../config/schema-parts.ts';
 import { parseDuration } from '../../../config/units.ts';
 import { QUOTA_PERIODS } from '../../../state/periods.ts';
 import { storeNameSchema } from '../../../state/schema.ts';
-import { inMilliseconds } from '../../units.ts';
 
 const KEY_KINDS = ['consumer', 'apiKey', 'ip'] as const;
 const EXPRESSION = /^\{\{[\s\S]*\}\}$/;

@@ -1,9 +1,8 @@
 /** Config of the response cache of an endpoint (durations and sizes are numbers once parsed). */
 import { z } from 'zod';
-import { sizeSchema } from '../../../config/schema-parts.ts';
+import { inBytes, inMilliseconds, sizeSchema } from '../../../config/schema-parts.ts';
 import { storeNameSchema } from '../../../state/schema.ts';
 import { cacheNameSchema, ttlSchema } from '../../cache/schema.ts';
-import { inBytes, inMilliseconds } from '../../units.ts';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

@@ -1,7 +1,6 @@
 /** Config of a service's bulkhead (concurrency limit). */
 import { z } from 'zod';
-import { durationSchema } from '../../../config/schema-parts.ts';
-import { inMilliseconds } from '../../units.ts';
+import { durationSchema, inMilliseconds } from '../../../config/schema-parts.ts';
 
 /** A cap on concurrent calls to a service, with a bounded queue; overflow fails fast. */
 export const bulkheadPolicySchema = z

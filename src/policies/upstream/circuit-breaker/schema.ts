@@ -1,7 +1,6 @@
 /** Config of a service's circuit breaker. */
 import { z } from 'zod';
-import { durationSchema, timeoutSchema } from '../../../config/schema-parts.ts';
-import { inMilliseconds } from '../../units.ts';
+import { durationSchema, inMilliseconds, timeoutSchema } from '../../../config/schema-parts.ts';
 
 /** Stops calling a failing service for a while, so it can recover and callers fail fast. */
 export const circuitBreakerPolicySchema = z

@@ -1,7 +1,11 @@
 /** Config of a service's backend credentials: how Chorus authenticates to the backend. */
 import { z } from 'zod';
-import { durationSchema, staticHeadersSchema, timeoutSchema } from '../../../config/schema-parts.ts';
-import { inMilliseconds } from '../../units.ts';
+import {
+  durationSchema,
+  inMilliseconds,
+  staticHeadersSchema,
+  timeoutSchema,
+} from '../../../config/schema-parts.ts';
 
 const basic = z
   .strictObject({

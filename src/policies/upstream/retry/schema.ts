@@ -1,7 +1,6 @@
 /** Config of a service's retry policy. */
 import { z } from 'zod';
-import { durationSchema } from '../../../config/schema-parts.ts';
-import { inMilliseconds } from '../../units.ts';
+import { durationSchema, inMilliseconds } from '../../../config/schema-parts.ts';
 
 /** The retry budget: retries may be at most a share of the calls, so they cannot multiply an outage. */
 export const retryBudgetSchema = z

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
-import { durationSchema, sizeSchema } from '../config/schema-parts.ts';
-import { inBytes, inMilliseconds } from './units.ts';
+import { durationSchema, inBytes, inMilliseconds, sizeSchema } from './schema-parts.ts';
 
 const settings = z.object({
   items: z
