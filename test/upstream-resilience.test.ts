@@ -4,17 +4,14 @@
  * outlier ejection, backend credentials (OAuth2, static) and mTLS.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import type { Gateway } from '../src/server/server.ts';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
 import { startTestGateway } from './support/gateway.ts';
+import { makeTestCertificates } from './support/tls-certs.ts';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -468,76 +465,14 @@ endpoints:${endpoints(['/basic', 'basic.get'], ['/keyed', 'keyed.get'], ['/beare
 });
 
 describe('mTLS', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'chorus-mtls-'));
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  };
-
   test('a client certificate from the service tls settings (http and graphql) is accepted by a backend that requires one', async () => {
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=Test CA',
-    );
-    for (const name of ['server', 'client']) {
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}.key`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      );
-      const ext = name === 'server' ? 'subjectAltName=IP:127.0.0.1' : 'extendedKeyUsage=clientAuth';
-      execFileSync('sh', ['-c', `printf '%s' '${ext}' > ${name}.ext`], { cwd: dir });
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${name}.pem`,
-        '-days',
-        '1',
-        '-extfile',
-        `${name}.ext`,
-      );
-    }
-    const read = (file: string): Buffer => readFileSync(path.join(dir, file));
-    const server = createHttpsServer(
-      {
-        key: read('server.key'),
-        cert: read('server.pem'),
-        ca: read('ca.pem'),
-        requestCert: true,
-        rejectUnauthorized: true,
-      },
-      (req, res) => {
-        const peer = (req.socket as TLSSocket).getPeerCertificate();
-        const client = peer.subject?.CN ?? null;
-        // GraphQL documents are POSTed: answer them the GraphQL way.
-        json(res, 200, req.method === 'POST' ? { data: { client } } : { client });
-      },
-    );
+    const certs = makeTestCertificates();
+    const server = createHttpsServer(certs.mutualServer, (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate();
+      const client = peer.subject?.CN ?? null;
+      // GraphQL documents are POSTed: answer them the GraphQL way.
+      json(res, 200, req.method === 'POST' ? { data: { client } } : { client });
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     closers.push(
       () =>
@@ -552,18 +487,18 @@ services:
   mutual:
     kind: http
     url: ${url}
-    tls: { cert: ${path.join(dir, 'client.pem')}, key: ${path.join(dir, 'client.key')}, ca: ${path.join(dir, 'ca.pem')} }
+    tls: { cert: ${certs.clientCertFile}, key: ${certs.clientKeyFile}, ca: ${certs.caFile} }
     operations: { get: { path: /x } }
   anonymous:
     kind: http
     url: ${url}
-    tls: { ca: ${path.join(dir, 'ca.pem')} }
+    tls: { ca: ${certs.caFile} }
     operations: { get: { path: /x } }
   graph:
     kind: graphql
     url: ${url}/graphql
     introspect: false
-    tls: { cert: ${path.join(dir, 'client.pem')}, key: ${path.join(dir, 'client.key')}, ca: ${path.join(dir, 'ca.pem')} }
+    tls: { cert: ${certs.clientCertFile}, key: ${certs.clientKeyFile}, ca: ${certs.caFile} }
     operations: { who: { query: "{ client }" } }
 endpoints:${endpoints(['/mutual', 'mutual.get'], ['/anonymous', 'anonymous.get'], ['/graph', 'graph.who'])}
 `);

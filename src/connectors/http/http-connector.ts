@@ -18,12 +18,7 @@ import type {
 import { unknownOperation } from '../../errors/call-errors.ts';
 import type { HttpCluster } from '../../transports/http/cluster.ts';
 import { buildHeaders, type OutgoingHeaders } from '../../transports/http/headers.ts';
-import {
-  openCluster,
-  readServiceUrls,
-  readTransportLimits,
-  urlKey,
-} from '../../transports/http/open-cluster.ts';
+import { openBasePathCluster } from '../../transports/http/open-cluster.ts';
 import { requestTarget } from '../../transports/http/request-target.ts';
 import { decodeHttpAnswer } from './decode-answer.ts';
 import { type CompiledOperation, compileOperations, HTTP_HEADER_RULES } from './operations.ts';
@@ -35,25 +30,17 @@ export async function createHttpConnector(
   config: HttpServiceConfig,
   ctx: ConnectorFactoryContext,
 ): Promise<Connector | { issues: ConnectorIssue[] }> {
-  const issues: ConnectorIssue[] = [];
   const service = ctx.service;
   // One or several base URLs; they must share their path, which operations' paths extend.
-  const bases = readServiceUrls(config, issues, { credentialsHint: 'put them in auth or headers' });
-  const limits = readTransportLimits(config, ctx.baseDir, issues);
-  // The URL parser already normalised the base path; its trailing "/" is dropped because every
-  // operation path starts with one.
-  const basePath = bases[0] === undefined ? '' : bases[0].pathname.replace(/\/+$/, '');
-  const { operations, descriptions } = compileOperations(config, service, basePath, issues);
-  if (issues.length > 0 || bases.length === 0 || limits === undefined) return { issues };
-
-  const cluster = openCluster(
-    bases,
-    limits,
-    { service, kind: 'http', logger: ctx.logger, healthBasePath: basePath },
-    (index) => urlKey(config, index),
+  const opened = openBasePathCluster(
+    config,
+    { service, kind: 'http', logger: ctx.logger, baseDir: ctx.baseDir },
+    { credentialsHint: 'put them in auth or headers' },
+    (basePath, issues) => compileOperations(config, service, basePath, issues),
   );
-  if ('issues' in cluster) return cluster;
-  return new HttpConnector(service, cluster, operations, descriptions);
+  if ('issues' in opened) return opened;
+  const { operations, descriptions } = opened.compiled;
+  return new HttpConnector(service, opened.cluster, operations, descriptions);
 }
 
 /** A live `http` connector; its methods live on the prototype, so a call allocates almost no closures. */

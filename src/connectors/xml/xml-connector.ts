@@ -19,12 +19,7 @@ import type {
 import { unknownOperation } from '../../errors/call-errors.ts';
 import type { HttpCluster } from '../../transports/http/cluster.ts';
 import { buildHeaders } from '../../transports/http/headers.ts';
-import {
-  openCluster,
-  readServiceUrls,
-  readTransportLimits,
-  urlKey,
-} from '../../transports/http/open-cluster.ts';
+import { openBasePathCluster } from '../../transports/http/open-cluster.ts';
 import { requestTarget } from '../../transports/http/request-target.ts';
 import { decodeXmlAnswer } from './decode-answer.ts';
 import { type CompiledOperation, compileOperations, XML_HEADER_RULES } from './operations.ts';
@@ -38,26 +33,16 @@ export async function createXmlConnector(
   config: XmlServiceConfig,
   ctx: ConnectorFactoryContext,
 ): Promise<Connector | { issues: ConnectorIssue[] }> {
-  const issues: ConnectorIssue[] = [];
   const service = ctx.service;
-  const bases = readServiceUrls(config, issues, {
-    credentialsHint: 'put them in headers (e.g. authorization)',
-  });
-  const limits = readTransportLimits(config, ctx.baseDir, issues);
-  // The URL parser already normalised the base path; its trailing "/" is dropped because every
-  // operation path starts with one.
-  const basePath = bases[0] === undefined ? '' : bases[0].pathname.replace(/\/+$/, '');
-  const { operations, descriptions } = compileOperations(config, service, basePath, issues);
-  if (issues.length > 0 || bases.length === 0 || limits === undefined) return { issues };
-
-  const cluster = openCluster(
-    bases,
-    limits,
-    { service, kind: 'xml', logger: ctx.logger, healthBasePath: basePath },
-    (index) => urlKey(config, index),
+  const opened = openBasePathCluster(
+    config,
+    { service, kind: 'xml', logger: ctx.logger, baseDir: ctx.baseDir },
+    { credentialsHint: 'put them in headers (e.g. authorization)' },
+    (basePath, issues) => compileOperations(config, service, basePath, issues),
   );
-  if ('issues' in cluster) return cluster;
-  return new XmlConnector(service, cluster, operations, descriptions);
+  if ('issues' in opened) return opened;
+  const { operations, descriptions } = opened.compiled;
+  return new XmlConnector(service, opened.cluster, operations, descriptions);
 }
 
 /** A live `xml` connector. */

@@ -194,3 +194,30 @@ export function openCluster(
     logger: owner.logger,
   });
 }
+
+/**
+ * The cluster of a service whose operations' paths extend one base path (http, xml): its urls
+ * and limits read, its operations compiled against the base path, its pools opened. Issues come
+ * in the order of the config: urls, limits, then the operations'.
+ */
+export function openBasePathCluster<Compiled>(
+  config: HttpServiceFields,
+  owner: Omit<ClusterOwner, 'healthBasePath'> & { readonly baseDir: string },
+  rules: UrlRules,
+  compile: (basePath: string, issues: ConnectorIssue[]) => Compiled,
+): { cluster: HttpCluster; compiled: Compiled } | { issues: ConnectorIssue[] } {
+  const issues: ConnectorIssue[] = [];
+  const bases = readServiceUrls(config, issues, rules);
+  const limits = readTransportLimits(config, owner.baseDir, issues);
+  // The URL parser already normalised the base path; its trailing "/" is dropped because every
+  // operation path starts with one.
+  const basePath = bases[0] === undefined ? '' : bases[0].pathname.replace(/\/+$/, '');
+  const compiled = compile(basePath, issues);
+  if (issues.length > 0 || bases.length === 0 || limits === undefined) return { issues };
+  const { service, kind, logger } = owner;
+  const cluster = openCluster(bases, limits, { service, kind, logger, healthBasePath: basePath }, (index) =>
+    urlKey(config, index),
+  );
+  if ('issues' in cluster) return cluster;
+  return { cluster, compiled };
+}
