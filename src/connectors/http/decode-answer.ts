@@ -7,6 +7,7 @@ import type { ConnectorCall, ConnectorResult } from '../../contracts/connector.t
 import type { OperationExtras } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { scanJson } from '../../json/validate.ts';
 import type { AnswerHeaders } from '../../transports/http/cluster.ts';
 import type { HttpOperationConfig } from './schema.ts';
 
@@ -42,8 +43,17 @@ export function readHttpAnswer(
   const mediaType = typeof contentType === 'string' ? mediaTypeOf(contentType) : '';
   let output: unknown;
   const json = op.responseType === 'json' || (op.responseType === 'auto' && isJsonMediaType(mediaType));
-  // Forwarded as the whole response: the bytes go out as they came, never decoded or re-encoded.
+  // Forwarded as the whole response: the bytes go out as they came, never decoded or re-encoded,
+  // once a validating scan (no values built) has found them to be well-formed JSON.
   if (forwardOnly && json && success && raw.length > 0) {
+    const fault = scanJson(raw);
+    if (fault !== undefined) {
+      throw new ChorusError(
+        'CHORUS_UPSTREAM_DECODE',
+        `service "${op.extras.service}" operation "${op.name}" answered malformed JSON (${fault.reason} at byte ${fault.offset})`,
+        { extras: op.extras },
+      );
+    }
     return { output: undefined, raw, status, headers };
   }
   if (json) {

@@ -386,6 +386,31 @@ describe('http connector responses', () => {
     });
   });
 
+  test('a forwarded (raw) answer is scanned: garbage or HTML labelled JSON fails with CHORUS_UPSTREAM_DECODE', async () => {
+    const bodies = ['{"items": [1, 2, nope]]]}} <html>', '<!doctype html><html><body>oops</body></html>'];
+    const backend = await startBackend((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.url === '/good' ? '{"items":[1,2]}' : bodies[Number(req.url!.slice(1))]);
+    });
+    const connector = await connect(
+      { url: backend.url, operations: { bad: { path: '/{n}' }, good: { path: '/good' } } },
+      'catalog',
+    );
+    for (const n of [0, 1]) {
+      await assert.rejects(
+        connector.call(callOf('bad', { input: { params: { n } }, raw: true }), callContext),
+        (error) => {
+          isChorusError('CHORUS_UPSTREAM_DECODE')(error);
+          assert.deepEqual((error as ChorusError).extras, { service: 'catalog', operation: 'bad' });
+          assert.match((error as Error).message, /malformed JSON \(unexpected byte at byte \d+\)/);
+          return true;
+        },
+      );
+    }
+    const good = await connector.call(callOf('good', { raw: true }), callContext);
+    assert.equal(good.raw?.toString(), '{"items":[1,2]}');
+  });
+
   test('__proto__ and constructor.prototype keys in a JSON answer do not pollute Object.prototype', async () => {
     const bodies = [
       '{"__proto__": {"polluted": true}, "a": 1}',

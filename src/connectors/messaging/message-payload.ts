@@ -6,6 +6,7 @@ import type { ConnectorResult } from '../../contracts/connector.ts';
 import { internal, type OperationExtras, tooLarge } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
+import { scanJson } from '../../json/validate.ts';
 
 /** What reading and writing a payload needs of an operation. */
 export interface PayloadOperation {
@@ -74,7 +75,18 @@ export function replyOutput(
 ): ConnectorResult {
   if (!json) return { output: bytes.toString('utf8') };
   if (bytes.length === 0) return { output: null };
-  if (forwardOnly) return { output: undefined, raw: copyForwarded ? Buffer.from(bytes) : bytes };
+  if (forwardOnly) {
+    // Forwarded undecoded, once a validating scan has found it well-formed JSON.
+    const fault = scanJson(bytes);
+    if (fault !== undefined) {
+      throw new ChorusError(
+        'CHORUS_UPSTREAM_DECODE',
+        `service "${extras.service}" operation "${extras.operation}" answered malformed JSON (${fault.reason} at byte ${fault.offset})`,
+        { extras },
+      );
+    }
+    return { output: undefined, raw: copyForwarded ? Buffer.from(bytes) : bytes };
+  }
   try {
     return { output: parseUntrustedJson(bytes.toString('utf8')) };
   } catch (error) {
