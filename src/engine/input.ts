@@ -18,9 +18,26 @@ export interface RawInput {
 /** Validates and converts a request's input; throws CHORUS_VALIDATION_FAILED naming each field. */
 export type InputValidator = (raw: RawInput) => void;
 
-// One Ajv for parameters (text → declared types) and one for bodies (no coercion: JSON has types).
-const parameterAjv = new Ajv2020({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
-const bodyAjv = new Ajv2020({ allErrors: true, strict: false });
+// Two Ajvs for parameters (text → declared types) and two for bodies (no coercion: JSON has
+// types): one stops at the first error, one collects every error. Every input is checked by the
+// first; only a small input that failed it is checked again by the second, to name each field.
+// So the work done is bounded by the input's size, however many errors a large input has.
+const parameterOptions = { coerceTypes: true, useDefaults: true, strict: false } as const;
+const parameterAjv = {
+  first: new Ajv2020(parameterOptions),
+  all: new Ajv2020({ ...parameterOptions, allErrors: true }),
+};
+const bodyAjv = {
+  first: new Ajv2020({ strict: false }),
+  all: new Ajv2020({ strict: false, allErrors: true }),
+};
+
+/** Most values (object members, array items, scalars) an input may have for every error to be sought. */
+export const ALL_ERRORS_MAX_NODES = 2_000;
+/** Most errors a problem lists; the rest are counted (`moreErrors`). */
+export const MAX_REPORTED_ERRORS = 10;
+/** Longest field name or message a problem repeats (a key may be as long as the body). */
+const MAX_TEXT = 200;
 
 function parameterToSchema(parameter: ParameterConfig): Record<string, unknown> {
   const schema: Record<string, unknown> = { type: parameter.type };
@@ -45,7 +62,12 @@ function objectSchema(
   return { type: 'object', properties, required };
 }
 
-function describeErrors(part: string, errors: readonly ErrorObject[]): { field: string; message: string }[] {
+interface Failure {
+  field: string;
+  message: string;
+}
+
+function describeErrors(part: string, errors: readonly ErrorObject[]): Failure[] {
   return errors.map((error) => {
     const missing =
       error.keyword === 'required' ? (error.params as { missingProperty: string }).missingProperty : '';
@@ -57,8 +79,59 @@ function describeErrors(part: string, errors: readonly ErrorObject[]): { field: 
         : error.keyword === 'enum'
           ? `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
           : (error.message ?? 'is invalid');
-    return { field, message };
+    return { field: clip(field), message: clip(message) };
   });
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT)}…`;
+}
+
+/** Whether a value has at most `limit` values in it, counted without walking further than that. */
+export function smallerThan(value: unknown, limit: number): boolean {
+  const pending: unknown[] = [value];
+  let count = 0;
+  while (pending.length > 0) {
+    const next = pending.pop();
+    if (++count > limit) return false;
+    if (typeof next !== 'object' || next === null) continue;
+    const children = Array.isArray(next) ? next : Object.values(next);
+    if (count + pending.length + children.length > limit) return false;
+    for (const child of children) pending.push(child);
+  }
+  return true;
+}
+
+/** The errors of one part: every one for a small input, else the first (and whether more were sought). */
+function partErrors(check: Check, value: unknown): { failures: Failure[]; complete: boolean } | undefined {
+  if (check.first(value)) return undefined;
+  if (smallerThan(value, ALL_ERRORS_MAX_NODES)) {
+    check.all(value);
+    return {
+      failures: describeErrors(check.part, check.all.errors ?? check.first.errors ?? []),
+      complete: true,
+    };
+  }
+  return { failures: describeErrors(check.part, check.first.errors ?? []), complete: false };
+}
+
+interface Check {
+  part: keyof RawInput;
+  first: ValidateFunction;
+  all: ValidateFunction;
+}
+
+/** The validation error: at most MAX_REPORTED_ERRORS fields named, the rest counted. */
+function validationError(failures: Failure[], complete: boolean): ChorusError {
+  const reported = failures.slice(0, MAX_REPORTED_ERRORS);
+  const more = failures.length - reported.length;
+  let summary = reported.map((failure) => `${failure.field} ${failure.message}`).join('; ');
+  if (more > 0) summary += ` (and ${more} more)`;
+  if (!complete) summary += ' (validation stopped at the first error of a large input)';
+  const extras: Record<string, unknown> = { errors: reported };
+  if (more > 0) extras.moreErrors = more;
+  if (!complete) extras.errorsComplete = false;
+  return new ChorusError('CHORUS_VALIDATION_FAILED', summary, { extras });
 }
 
 /** Where the compiled validators come from; returned issues are schema errors found at load. */
@@ -68,10 +141,10 @@ export function compileInputValidator(endpoint: EndpointConfig): {
 } {
   const issues: string[] = [];
   const input = endpoint.input ?? {};
-  const checks: { part: keyof RawInput; validate: ValidateFunction }[] = [];
-  const add = (part: keyof RawInput, ajv: Ajv2020, schema: Record<string, unknown>) => {
+  const checks: Check[] = [];
+  const add = (part: keyof RawInput, ajv: typeof bodyAjv, schema: Record<string, unknown>) => {
     try {
-      checks.push({ part, validate: ajv.compile(schema) });
+      checks.push({ part, first: ajv.first.compile(schema), all: ajv.all.compile(schema) });
     } catch (error) {
       issues.push(`input.${part}: ${(error as Error).message}`);
     }
@@ -86,20 +159,19 @@ export function compileInputValidator(endpoint: EndpointConfig): {
   if (input.body) add('body', bodyAjv, input.body);
   if (checks.length === 0) return { validate: () => {}, issues };
   const validate: InputValidator = (raw) => {
-    let failures: { field: string; message: string }[] | undefined;
+    const failures: Failure[] = [];
+    let complete = true;
     for (const check of checks) {
       if (check.part === 'body' && raw.body === undefined) {
-        failures = [...(failures ?? []), { field: 'body', message: 'is required' }];
+        failures.push({ field: 'body', message: 'is required' });
         continue;
       }
-      if (!check.validate(raw[check.part])) {
-        failures = [...(failures ?? []), ...describeErrors(check.part, check.validate.errors ?? [])];
-      }
+      const found = partErrors(check, raw[check.part]);
+      if (found === undefined) continue;
+      failures.push(...found.failures);
+      complete &&= found.complete;
     }
-    if (failures) {
-      const summary = failures.map((failure) => `${failure.field} ${failure.message}`).join('; ');
-      throw new ChorusError('CHORUS_VALIDATION_FAILED', summary, { extras: { errors: failures } });
-    }
+    if (failures.length > 0) throw validationError(failures, complete);
   };
   return { validate, issues };
 }
