@@ -53,8 +53,10 @@ export function createEndpointHandler(
     try {
       await runFlow(endpoint.flow, scope, flowCtx);
     } catch (error) {
-      // When the request was cancelled, its reason (deadline, client gone) is the truth.
-      throw signal.aborted ? signal.reason : error;
+      // When the request was cancelled, its reason (deadline, client gone) is the truth; a
+      // deadline error from the flow is that reason with the steps it caught pending named.
+      const named = error instanceof ChorusError && error.code === 'CHORUS_DEADLINE_EXCEEDED';
+      throw signal.aborted && !named ? signal.reason : error;
     }
     if (signal.aborted) throw signal.reason;
     // 9 response, 10 partial marker

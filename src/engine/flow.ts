@@ -15,13 +15,24 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
   if (steps.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const waiting = steps.map((step) => step.dependencies.length);
+    // 1 while a step runs: what a deadline names as pending.
+    const running = new Uint8Array(steps.length);
     let remaining = steps.length;
     let failed = false;
+    const signal = ctx.controller.signal;
+    // The request's deadline fires: answer at once, naming the steps it caught still running.
+    const onAbort = (): void => {
+      if (failed || !isDeadline(signal.reason)) return;
+      failed = true;
+      reject(withPending(signal.reason as ChorusError, steps, running, undefined));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     // Per-step timings are logged at debug level; decided once per run.
     const debug = ctx.logger.isLevelEnabled('debug');
     const start = (index: number): void => {
       const step = steps[index]!;
       const began = debug ? performance.now() : 0;
+      running[index] = 1;
       // A step without when, forEach or onError runs its body directly: two async layers fewer.
       const pending =
         step.when === undefined && step.forEach === undefined && step.onError.mode === 'fail'
@@ -29,11 +40,13 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
           : runStep(step, scope, ctx);
       pending.then(
         (output) => {
+          running[index] = 0;
           if (debug) logStep(ctx, step, began, undefined);
           if (failed) return;
           scope.steps[step.id] = output;
           remaining--;
           if (remaining === 0) {
+            signal.removeEventListener('abort', onAbort);
             resolve();
             return;
           }
@@ -46,14 +59,67 @@ export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Pro
           if (debug) logStep(ctx, step, began, cause);
           if (failed) return;
           failed = true;
-          const error = stepError(step, cause);
+          signal.removeEventListener('abort', onAbort);
+          let error = stepError(step, cause);
+          if (isDeadline(error)) error = withPending(error, steps, running, step);
+          running[index] = 0;
           // Cancel the siblings still in flight: their answers can no longer be used.
-          if (!ctx.controller.signal.aborted) ctx.controller.abort(error);
+          if (!signal.aborted) ctx.controller.abort(error);
           reject(error);
         },
       );
     };
     for (const root of flow.roots) start(root);
+  });
+}
+
+function isDeadline(reason: unknown): boolean {
+  return reason instanceof ChorusError && reason.code === 'CHORUS_DEADLINE_EXCEEDED';
+}
+
+/** One step a deadline caught running. */
+interface PendingStep {
+  step: string;
+  service?: string;
+  operation?: string;
+}
+
+/**
+ * The deadline error naming the steps still running when it fired (`pending`); its `step`,
+ * `service` and `operation` are those of the step that failed, else of the first one pending.
+ */
+function withPending(
+  error: ChorusError,
+  steps: readonly StepPlan[],
+  running: Uint8Array,
+  failedStep: StepPlan | undefined,
+): ChorusError {
+  const pending: PendingStep[] = [];
+  for (let index = 0; index < steps.length; index++) {
+    if (running[index] !== 1) continue;
+    const step = steps[index]!;
+    pending.push(
+      step.target === undefined
+        ? { step: step.id }
+        : { step: step.id, service: step.target.service, operation: step.target.operation },
+    );
+  }
+  if (pending.length === 0) return error;
+  const first = failedStep === undefined ? pending[0]! : undefined;
+  const named = pending
+    .slice(0, 5)
+    .map((p) => (p.service === undefined ? `"${p.step}"` : `"${p.step}" (${p.service}.${p.operation})`));
+  const more = pending.length > 5 ? ` and ${pending.length - 5} more` : '';
+  const message =
+    failedStep === undefined
+      ? `${error.message}; still pending: step ${named.join(', ')}${more}`
+      : error.message;
+  return new ChorusError(error.code, message, {
+    cause: error.cause,
+    retryable: error.retryable,
+    extras: { ...error.extras, ...first, pending },
+    data: error.data,
+    ...(error.headers === undefined ? {} : { headers: error.headers }),
   });
 }
 

@@ -106,6 +106,30 @@ describe('retry policy', () => {
     assert.equal(next.calls.length, 1);
   });
 
+  test('does not start an attempt with less time left than max(50 ms, its wait)', async () => {
+    // 40 ms left: under the 50 ms floor, so no second attempt even without a wait.
+    const short = failing([status(503)]);
+    await assert.rejects(
+      retryPolicy(options({ backoffMs: 0 }))(short)(call({ deadline: Date.now() + 40 }), ctx),
+      /503/,
+    );
+    assert.equal(short.calls.length, 1);
+    // A 99 ms wait with 150 ms left would leave 51 ms, under the wait: not made.
+    const late = failing([status(503)]);
+    await assert.rejects(
+      retryPolicy(options({ random: () => 0.99, backoffMs: 100, maxBackoffMs: 100 }))(late)(
+        call({ deadline: Date.now() + 150 }),
+        ctx,
+      ),
+      /503/,
+    );
+    assert.equal(late.calls.length, 1);
+    // Plenty of time: the retry is made.
+    const plenty = failing([status(503)]);
+    await retryPolicy(options({ backoffMs: 0 }))(plenty)(call({ deadline: Date.now() + 400 }), ctx);
+    assert.equal(plenty.calls.length, 2);
+  });
+
   test('gives each attempt min(step timeout, time left) computed afresh', async () => {
     const next = failing([status(503)]);
     const deadline = Date.now() + 300;

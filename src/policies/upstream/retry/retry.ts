@@ -2,7 +2,8 @@
  * The retry policy of a service. A call is tried again only when its operation is idempotent
  * (or declared safe), the failure is retryable (connect errors, 502/503/504, declared statuses,
  * timeouts of the call's own limit), the service's retry budget allows it, and the next attempt
- * still fits before the request deadline. Waits are exponential with full jitter (AWS
+ * still fits before the request deadline with time enough to be worth making (after its wait, at
+ * least max(50 ms, that wait) left). Waits are exponential with full jitter (AWS
  * architecture blog), at least the backend's Retry-After. Each attempt gets
  * min(step timeout, time left) afresh. Hand-written rather than Cockatiel: the budget, the
  * deadline and the connectors' retryable flag are what decide here, and they are ours.
@@ -71,8 +72,8 @@ export function retryPolicy(options: RetryOptions): UpstreamPolicy {
           if (retryAfterMs === undefined) throw error;
           const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (attempt - 1));
           const waitMs = Math.max(retryAfterMs, Math.floor(random() * ceiling));
-          // Every attempt must fit before the deadline: waiting past it would only fail later.
-          if (call.deadline !== undefined && Date.now() + waitMs >= call.deadline) throw error;
+          // Every attempt must fit before the deadline, with time enough to be worth making.
+          if (!timeForAnother(call.deadline, waitMs)) throw error;
           if (!options.budget.tryRetry()) {
             options.telemetry.upstreamRejected(options.service, 'retry_budget');
             throw error;
@@ -118,11 +119,24 @@ export function parseRetryAfter(value: string): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** The least time an attempt is started with: a shorter one would only time out. */
+export const MIN_ATTEMPT_MS = 50;
+
+/**
+ * Whether another attempt is worth making: after waiting `waitMs`, at least max(MIN_ATTEMPT_MS,
+ * waitMs) must be left before the deadline (an attempt given less time than the backoff before it
+ * is more likely to time out than to answer, and would only delay the client's error).
+ */
+function timeForAnother(deadline: number | undefined, waitMs: number): boolean {
+  if (deadline === undefined) return true;
+  return deadline - Date.now() - waitMs >= Math.max(MIN_ATTEMPT_MS, waitMs);
+}
+
 /** The next attempt's call, with min(step timeout, time left) computed now; undefined when no time is left. */
 function nextAttempt(call: ConnectorCall, stepTimeoutMs: number): ConnectorCall | undefined {
   if (call.deadline === undefined) return call;
   const remaining = call.deadline - Date.now();
-  if (remaining <= 0) return undefined;
+  if (remaining < MIN_ATTEMPT_MS) return undefined;
   const deadlineBound = remaining <= stepTimeoutMs;
   return { ...call, timeoutMs: deadlineBound ? remaining : stepTimeoutMs, deadlineBound };
 }
