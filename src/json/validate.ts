@@ -9,7 +9,9 @@
  * literals, nesting), per KB of body, this scan against `JSON.parse(bytes.toString('utf8'))`:
  *   1 KB body:   scan 3.4 µs/KB, JSON.parse 6.0–6.5 µs/KB
  *   100 KB body: scan 2.3–2.7 µs/KB, JSON.parse 5.4–5.5 µs/KB (isUtf8 alone: 0.05 µs/KB)
- * The scan is about twice as cheap and allocates nothing (one shared depth stack), so it adds no
+ * On the same machine a bare loop summing every byte of the buffer costs about as much as the scan
+ * (2–4 µs/KB), so the scan runs near the cost of reading the bytes at all. It is about twice as
+ * cheap as JSON.parse and allocates nothing (one shared depth stack), so it adds no
  * garbage to collect either; the scan is kept.
  */
 import { isUtf8 } from 'node:buffer';
