@@ -87,3 +87,86 @@ export function parseAnswer(data: Buffer): Pick<RawAnswer, 'status' | 'headers' 
   const body = (Number.isNaN(length) ? rest : rest.subarray(0, length)).toString('utf8');
   return { status: Number(match[1]), headers, body, raw };
 }
+
+/** The first final (non-1xx) answer of a raw exchange, and how long it took to arrive whole. */
+export interface TimedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** From connect to the whole answer read (or to the close/timeout when none came). */
+  ms: number;
+  error: string | undefined;
+}
+
+/**
+ * Connects, writes the bytes, and resolves as soon as one final answer has arrived whole (its
+ * content-length read; no body for HEAD), then destroys the socket; never rejects.
+ */
+export function exchange(
+  port: number,
+  bytes: Buffer,
+  options: { head?: boolean; timeoutMs?: number } = {},
+): Promise<TimedAnswer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    let error: string | undefined;
+    let done = false;
+    const finish = (answer: Omit<TimedAnswer, 'ms' | 'error'>): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...answer, ms: performance.now() - started, error });
+      socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      error ??= 'timeout';
+      finish(finalAnswer(data, options.head === true, true) ?? { status: 0, headers: {}, body: '' });
+    }, options.timeoutMs ?? 5000);
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      const answer = finalAnswer(data, options.head === true, false);
+      if (answer !== undefined) finish(answer);
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      error ??= e.code ?? e.message;
+    });
+    socket.on('close', () =>
+      finish(finalAnswer(data, options.head === true, true) ?? { status: 0, headers: {}, body: '' }),
+    );
+    socket.on('connect', () => writeChunks(socket, bytes));
+  });
+}
+
+/** The first non-1xx answer in data, once whole (or, at the end, whatever of it came). */
+function finalAnswer(
+  data: Buffer,
+  head: boolean,
+  ended: boolean,
+): Omit<TimedAnswer, 'ms' | 'error'> | undefined {
+  let offset = 0;
+  for (;;) {
+    const end = data.indexOf('\r\n\r\n', offset);
+    if (end === -1) return undefined;
+    const text = data.subarray(offset, end).toString('latin1');
+    const match = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+    if (match === null) return undefined;
+    const status = Number(match[1]);
+    if (status >= 100 && status < 200) {
+      offset = end + 4;
+      continue;
+    }
+    const headers: Record<string, string> = {};
+    for (const line of text.split('\r\n').slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length =
+      head || status === 204 || status === 304 ? 0 : Number(headers['content-length'] ?? Number.NaN);
+    const rest = data.subarray(end + 4);
+    if (Number.isNaN(length)) return ended ? { status, headers, body: rest.toString('utf8') } : undefined;
+    if (rest.length < length && !ended) return undefined;
+    return { status, headers, body: rest.subarray(0, length).toString('utf8') };
+  }
+}
