@@ -61,9 +61,9 @@ export function sendProblem(
     'x-request-id': requestId,
   };
   if (Array.isArray(problem.allow)) headers.allow = problem.allow.join(', ');
-  // A body we did not read (too large, wrong type) leaves the connection unusable: close it, but
+  // A body we did not read (too large, wrong type, an unmet Expect) leaves the connection unusable: close it, but
   // lingering, so that the client still sending its body reads the answer instead of a reset.
-  const unread = problem.status === 413 || problem.status === 415;
+  const unread = problem.status === 413 || problem.status === 415 || problem.status === 417;
   if (draining || unread) headers.connection = 'close';
   if (unread) lingerAfter(res);
   res.writeHead(problem.status, headers);
