@@ -180,6 +180,8 @@ function lifecycle(server: Server, url: string, state: ListenerState, site: Site
 
 /** How long a connection must stay idle after the listener stops before it is closed. */
 const IDLE_QUIET_MS = 100;
+/** Once no request is in flight, how long the connections left get to close themselves. */
+const SETTLE_MS = 300;
 
 /**
  * Graceful shutdown: draining at once (readiness 503, every answer with connection: close, so
@@ -194,24 +196,44 @@ async function shutdown(server: Server, state: ListenerState, site: Site): Promi
   if (drainDelay > 0) await new Promise((resolve) => setTimeout(resolve, drainDelay));
   state.stopped = true;
   const closed = stopAccepting(server);
-  const graceMs = routing.plan.shutdownGraceMs;
-  const graceOver = Date.now() + graceMs;
   const sweeper = setInterval(() => server.closeIdleConnections(), IDLE_QUIET_MS);
-  let graceTimer: NodeJS.Timeout | undefined;
-  const inTime = await Promise.race([
-    closed.then(() => true),
-    new Promise<boolean>((resolve) => {
-      graceTimer = setTimeout(resolve, graceMs, false);
-    }),
-  ]);
-  clearTimeout(graceTimer);
+  const finished = await settle(state, routing, closed, Date.now() + routing.plan.shutdownGraceMs);
   clearInterval(sweeper);
-  const finished = inTime && (await waitIdle(state, routing, Math.max(0, graceOver - Date.now())));
   if (!finished)
     site.logger.warn({ inFlight: routing.inFlight }, 'shutdown grace period over; closing connections');
   server.closeAllConnections();
   await closed;
   await Promise.all([routing.plan.close(), site.tracing?.close()]);
+}
+
+/**
+ * Waits, until the deadline, for the requests in flight to finish and their connections to
+ * close; a connection left without a request (a head or body still arriving) gets SETTLE_MS.
+ * Resolves false when the deadline came with requests still in flight.
+ */
+async function settle(
+  state: ListenerState,
+  routing: Routing,
+  closed: Promise<void>,
+  deadline: number,
+): Promise<boolean> {
+  for (;;) {
+    if (!(await waitIdle(state, routing, Math.max(0, deadline - Date.now())))) return false;
+    const allClosed = await within(closed, Math.max(0, Math.min(SETTLE_MS, deadline - Date.now())));
+    // A request that came on a connection left open meanwhile is waited for too.
+    if (allClosed || routing.inFlight === 0) return true;
+  }
+}
+
+/** Resolves true when the promise settles within ms, false otherwise. */
+function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, ms, false);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
