@@ -171,6 +171,7 @@ endpoints:
     await new Promise((resolve) => socket.on('close', resolve));
     clearInterval(trickle);
     const closedAfter = performance.now() - started;
+    console.log(`slow head: closed ${Math.round(closedAfter)} ms after connecting (headersTimeout 1000 ms)`);
     assert.ok(closedAfter >= 1000 && closedAfter <= 2500, `closed after ${Math.round(closedAfter)} ms`);
     const text = Buffer.concat(chunks).toString('latin1');
     assert.match(text, /^HTTP\/1\.1 408 /);
