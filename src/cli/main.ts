@@ -37,7 +37,9 @@ Options:
   --workers N      run N gateway processes sharing the port (default 1)
   -h, --help       show this help
 
-Stops gracefully on SIGTERM or SIGINT: in-flight requests finish within server.shutdownGrace.
+Stops gracefully on SIGTERM or SIGINT: /readyz turns 503 and every answer carries
+connection: close at once; after server.drainDelay (default 0s) the listener stops accepting,
+idle connections are closed, and in-flight requests finish within server.shutdownGrace.
 Reloads the config on SIGHUP: in-flight requests finish on the old one; a config with problems
 is logged and the old one keeps serving. (host, port and timeouts of the listener stay as started.)`,
   validate: `Usage: chorus validate <config>

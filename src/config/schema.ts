@@ -273,6 +273,11 @@ export const serverSchema = z
     shutdownGrace: durationMsSchema
       .prefault('10s')
       .describe('How long in-flight requests may finish on SIGTERM.'),
+    drainDelay: durationMsSchema
+      .prefault('0s')
+      .describe(
+        'On SIGTERM, how long the listener keeps accepting and serving (readiness already 503, every answer with connection: close) so load balancers notice before it stops.',
+      ),
     keepAliveTimeout: durationMsSchema.prefault('5s').describe('How long an idle client connection is kept.'),
     headersTimeout: durationMsSchema
       .prefault('10s')

@@ -113,6 +113,26 @@ export const ERROR_CATALOGUE = {
     title: 'The request headers are too large',
     hint: 'Send fewer or smaller headers; the limit is in the detail.',
   },
+  CHORUS_BAD_REQUEST_SYNTAX: {
+    status: 400,
+    title: 'The request is not valid HTTP',
+    hint: 'The HTTP parser refused the request (e.g. Content-Length with Transfer-Encoding, a control character in a header, a non-ASCII path); the detail says what.',
+  },
+  CHORUS_REQUEST_TIMEOUT: {
+    status: 408,
+    title: 'The request head did not arrive in time',
+    hint: 'Send the request line and headers within server.headersTimeout.',
+  },
+  CHORUS_EXPECTATION_FAILED: {
+    status: 417,
+    title: 'The Expect header cannot be met',
+    hint: 'Only Expect: 100-continue is understood; send the request without another Expect.',
+  },
+  CHORUS_METHOD_NOT_IMPLEMENTED: {
+    status: 501,
+    title: 'The request method is not supported',
+    hint: 'Chorus answers GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS; CONNECT and unknown methods are refused.',
+  },
   CHORUS_CIRCUIT_OPEN: {
     status: 503,
     title: 'A backend"s circuit breaker is open',

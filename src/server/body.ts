@@ -12,6 +12,12 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Whether the request declares a body longer than the limit (refused before it is read). */
+export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined && Number(length) > limit;
+}
+
 /** Reads and parses a JSON body; undefined when there is none. Throws 413, 415 or 400 problems. */
 export function readJsonBody(
   req: IncomingMessage,
@@ -97,7 +103,8 @@ export function exceedsDepth(value: unknown, limit: number): boolean {
   return false;
 }
 
-function tooLarge(limit: number): ChorusError {
+/** 413 CHORUS_BODY_TOO_LARGE naming the limit. */
+export function tooLarge(limit: number): ChorusError {
   return new ChorusError('CHORUS_BODY_TOO_LARGE', `the body is larger than the limit of ${limit} bytes`, {
     extras: { limit },
   });

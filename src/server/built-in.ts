@@ -8,7 +8,7 @@ import { ChorusError } from '../errors/catalogue.ts';
 import { metricsRegistry } from '../observability/metrics.ts';
 import { serveAdmin } from './admin.ts';
 import { JSON_TYPE, sendJson } from './reply.ts';
-import type { BuiltInRoute, Site } from './routes.ts';
+import type { BuiltInRoute, ListenerView, Site } from './routes.ts';
 import type { ServedPlan } from './served-plan.ts';
 
 /** What a built-in route needs of its request. */
@@ -25,7 +25,7 @@ export function serveBuiltIn(
   params: Partial<Record<string, string>>,
   request: BuiltInRequest,
   plan: ServedPlan,
-  draining: boolean,
+  listener: ListenerView,
   site: Site,
 ): number | Promise<number> {
   const { requestId } = request;
@@ -34,7 +34,7 @@ export function serveBuiltIn(
       sendJson(res, 200, { status: 'ok' }, requestId, undefined);
       return 200;
     case 'ready':
-      return serveReady(res, plan, draining, requestId);
+      return serveReady(res, plan, listener.draining, requestId);
     case 'openapi':
       res.writeHead(200, {
         'content-type': JSON_TYPE,

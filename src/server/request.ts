@@ -16,11 +16,12 @@ import type { EndpointPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { requestMetrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
-import { readJsonBody } from './body.ts';
+import { declaredTooLarge, readJsonBody, tooLarge } from './body.ts';
 import { serveBuiltIn } from './built-in.ts';
 import { discardBody, sendJson, sendProblem, sendReply } from './reply.ts';
 import {
   findPreflight,
+  type ListenerView,
   ROUTER_METHODS,
   type Router,
   type RouterStore,
@@ -78,33 +79,39 @@ export async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
   routing: Routing,
-  draining: boolean,
+  listener: ListenerView,
   site: Site,
 ): Promise<void> {
   // 1 accept: node:http has read the head. 2 request id.
   const facts = accept(req, site.logger);
+  if (listener.draining) res.setHeader('connection', 'close');
   try {
-    // 3 route
-    const match = routing.router.find(facts.method as FindMyWay.HTTPMethod, facts.path);
+    // 3 route (HEAD on a GET route answers as GET; node:http sends no body for HEAD)
+    const router = routing.router;
+    const match =
+      router.find(facts.method as FindMyWay.HTTPMethod, facts.path) ??
+      (facts.method === 'HEAD' ? router.find('GET', facts.path) : null);
     if (match === null) {
-      answerUnrouted(req, res, routing.router, facts);
+      answerUnrouted(req, res, router, facts, routing.plan.bodyLimit);
       return;
     }
+    // A declared body over the limit is refused before any work, whatever the route reads.
+    if (declaredTooLarge(req, routing.plan.bodyLimit)) throw tooLarge(routing.plan.bodyLimit);
     const { route } = match.store as RouterStore;
     if (route.kind !== 'endpoint') {
       facts.label = route.kind;
       discardBody(req);
-      facts.status = await serveBuiltIn(req, res, route, match.params, facts, routing.plan, draining, site);
+      facts.status = await serveBuiltIn(req, res, route, match.params, facts, routing.plan, listener, site);
       return;
     }
     facts.label = route.endpoint.id;
-    if (draining) throw new ChorusError('CHORUS_SHUTTING_DOWN', 'the gateway is shutting down');
+    if (listener.stopped) throw new ChorusError('CHORUS_SHUTTING_DOWN', 'the gateway is shutting down');
     facts.params = match.params as Record<string, string>;
     facts.query = facts.queryStart === -1 ? {} : parseQuery(facts.url.slice(facts.queryStart + 1));
     if (site.tracing !== undefined) startRequestSpan(req, route.endpoint, facts, site.tracing);
-    facts.status = await runEndpoint(req, res, route.endpoint, routing.plan, facts);
+    facts.status = await runEndpoint(req, res, route.endpoint, routing.plan, facts, listener);
   } catch (error) {
-    answerError(res, error, facts, draining);
+    answerError(res, error, facts, listener.draining);
   } finally {
     accessLog(facts, site);
   }
@@ -144,8 +151,10 @@ function answerUnrouted(
   res: ServerResponse,
   router: Router,
   facts: RequestFacts,
+  bodyLimit: number,
 ): void {
   const { method, path } = facts;
+  if (declaredTooLarge(req, bodyLimit)) throw tooLarge(bodyLimit);
   const preflight = findPreflight(router, method, path, req.headers);
   if (preflight) {
     discardBody(req);
@@ -192,6 +201,7 @@ async function runEndpoint(
   endpoint: EndpointPlan,
   plan: ServedPlan,
   facts: RequestFacts,
+  listener: ListenerView,
 ): Promise<number> {
   // 4 deadline & AbortController
   const controller = new AbortController();
@@ -226,7 +236,8 @@ async function runEndpoint(
     // 5–10 inbound policies, then the endpoint's handler (src/engine/endpoint.ts)
     const reply = await endpoint.handle(ctx);
     if (body === undefined) discardBody(req);
-    // 11 send
+    // 11 send (an answer finished after SIGTERM closes its connection: the client will not reuse it)
+    if (listener.draining) res.setHeader('connection', 'close');
     sendReply(res, reply, facts.requestId);
     return reply.status;
   } finally {

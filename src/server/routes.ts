@@ -52,6 +52,16 @@ export interface Site {
   adminGuard: AdminGuard | undefined;
 }
 
+/**
+ * The listener's shutdown state as a request reads it, live: from SIGTERM on it is draining
+ * (readiness 503, every answer with connection: close); once the drain delay is over the
+ * listener has stopped and endpoints answer 503 CHORUS_SHUTTING_DOWN.
+ */
+export interface ListenerView {
+  readonly draining: boolean;
+  readonly stopped: boolean;
+}
+
 export const ROUTER_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 
 const noop = (): void => {};

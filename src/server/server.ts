@@ -8,10 +8,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
+import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { collectProcessMetrics } from '../observability/metrics.ts';
 import { createTracing } from '../observability/tracing.ts';
 import { createAdminGuard } from '../portal/admin.ts';
-import { answerClientError } from './reply.ts';
+import { declaredTooLarge } from './body.ts';
+import { answerClientError, answerOnSocket, sendProblem } from './reply.ts';
 import { handleRequest, nextRequestId } from './request.ts';
 import { type Routing, routingOf, type Site } from './routes.ts';
 import type { ServedPlan } from './served-plan.ts';
@@ -39,7 +41,10 @@ export interface StartOptions {
 /** The listener's state: the routing requests start on, whether it drains, who waits for idle. */
 interface ListenerState {
   current: Routing;
+  /** From SIGTERM on: readiness 503, every answer with connection: close. */
   draining: boolean;
+  /** Once the drain delay is over: no longer accepting; endpoints answer 503. */
+  stopped: boolean;
   readonly idleWaiters: Set<() => void>;
 }
 
@@ -50,6 +55,7 @@ export async function startGateway(initialPlan: ServedPlan, options: StartOption
   const state: ListenerState = {
     current: routingOf(initialPlan, site),
     draining: false,
+    stopped: false,
     idleWaiters: new Set(),
   };
   const server = createListener(initialPlan, state, site);
@@ -77,20 +83,48 @@ function createListener(plan: ServedPlan, state: ListenerState, site: Site): Ser
     routing.inFlight--;
     if (routing.inFlight === 0) for (const wake of state.idleWaiters) wake();
   };
-  const maxHeaderSize = plan.config.server.maxHeaderSize;
-  const server = createServer({ maxHeaderSize }, (req, res) => {
-    const routing = state.current;
-    routing.inFlight++;
-    handleRequest(req, res, routing, state.draining, site).finally(() => settled(routing));
-  });
-  const serverConfig = plan.config.server;
-  server.keepAliveTimeout = serverConfig.keepAliveTimeout;
-  server.headersTimeout = serverConfig.headersTimeout;
+  const { maxHeaderSize, headersTimeout, keepAliveTimeout } = plan.config.server;
+  const server = createServer(
+    {
+      maxHeaderSize,
+      headersTimeout,
+      keepAliveTimeout,
+      // Node's whole-request timeout must outlast the longest endpoint deadline.
+      requestTimeout:
+        Math.max(...plan.endpoints.map((e) => e.timeoutMs), plan.requestTimeoutMs, headersTimeout) + 5000,
+      // How often Node looks for connections over headersTimeout (its default, 30 s, let a 10 s
+      // limit hold for up to 40 s): a quarter of the limit, at most every second.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    (req, res) => {
+      const routing = state.current;
+      routing.inFlight++;
+      handleRequest(req, res, routing, state, site).finally(() => settled(routing));
+    },
+  );
   server.on('clientError', (error: NodeJS.ErrnoException, socket) =>
     answerClientError(error, socket, maxHeaderSize, nextRequestId),
   );
-  // Node's whole-request timeout must outlast the longest endpoint deadline.
-  server.requestTimeout = Math.max(...plan.endpoints.map((e) => e.timeoutMs), plan.requestTimeoutMs) + 5000;
+  // Expect: 100-continue: a declared body over the limit is refused before the client sends it.
+  server.on('checkContinue', (req, res) => {
+    if (!declaredTooLarge(req, state.current.plan.bodyLimit)) res.writeContinue();
+    server.emit('request', req, res);
+  });
+  server.on('checkExpectation', (_req, res) => {
+    const id = nextRequestId();
+    const error = new ChorusError('CHORUS_EXPECTATION_FAILED', 'only Expect: 100-continue is understood');
+    sendProblem(res, toProblem(error, id), id, state.draining, { connection: 'close' });
+  });
+  server.on('connect', (_req, socket) =>
+    answerOnSocket(
+      socket,
+      new ChorusError(
+        'CHORUS_METHOD_NOT_IMPLEMENTED',
+        'CONNECT is not supported: the gateway is not a proxy',
+      ),
+      nextRequestId(),
+    ),
+  );
   return server;
 }
 
@@ -144,15 +178,74 @@ function lifecycle(server: Server, url: string, state: ListenerState, site: Site
   };
 }
 
+/** How long a connection must stay idle after the listener stops before it is closed. */
+const IDLE_QUIET_MS = 100;
+/** Once no request is in flight, how long the connections left get to close themselves. */
+const SETTLE_MS = 300;
+
+/**
+ * Graceful shutdown: draining at once (readiness 503, every answer with connection: close, so
+ * no client reuses a connection that is about to close); after server.drainDelay the listener
+ * stops accepting; connections that stay idle are closed (a busy one closes itself with its
+ * answer); in-flight requests have shutdownGrace; then what is left is closed, then the pools.
+ */
 async function shutdown(server: Server, state: ListenerState, site: Site): Promise<void> {
   state.draining = true;
   const routing = state.current;
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const finished = await waitIdle(state, routing, routing.plan.shutdownGraceMs);
+  const drainDelay = routing.plan.config.server.drainDelay;
+  if (drainDelay > 0) await new Promise((resolve) => setTimeout(resolve, drainDelay));
+  state.stopped = true;
+  const closed = stopAccepting(server);
+  const sweeper = setInterval(() => server.closeIdleConnections(), IDLE_QUIET_MS);
+  const finished = await settle(state, routing, closed, Date.now() + routing.plan.shutdownGraceMs);
+  clearInterval(sweeper);
   if (!finished)
     site.logger.warn({ inFlight: routing.inFlight }, 'shutdown grace period over; closing connections');
   server.closeAllConnections();
   await closed;
   await Promise.all([routing.plan.close(), site.tracing?.close()]);
+}
+
+/**
+ * Waits, until the deadline, for the requests in flight to finish and their connections to
+ * close; a connection left without a request (a head or body still arriving) gets SETTLE_MS.
+ * Resolves false when the deadline came with requests still in flight.
+ */
+async function settle(
+  state: ListenerState,
+  routing: Routing,
+  closed: Promise<void>,
+  deadline: number,
+): Promise<boolean> {
+  for (;;) {
+    if (!(await waitIdle(state, routing, Math.max(0, deadline - Date.now())))) return false;
+    const allClosed = await within(closed, Math.max(0, Math.min(SETTLE_MS, deadline - Date.now())));
+    // A request that came on a connection left open meanwhile is waited for too.
+    if (allClosed || routing.inFlight === 0) return true;
+  }
+}
+
+/** Resolves true when the promise settles within ms, false otherwise. */
+function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, ms, false);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Stops accepting connections; resolves when every open one has closed. node:http's close()
+ * also destroys idle keep-alive connections at once, racing a client that is just reusing one
+ * (it sees a reset): those are left to the shutdown, which closes them once they stay idle.
+ */
+function stopAccepting(server: Server): Promise<void> {
+  const closeIdle = Object.getOwnPropertyDescriptor(server, 'closeIdleConnections');
+  server.closeIdleConnections = () => {};
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  if (closeIdle === undefined) delete (server as { closeIdleConnections?: unknown }).closeIdleConnections;
+  else Object.defineProperty(server, 'closeIdleConnections', closeIdle);
+  return closed;
 }
