@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -24,8 +24,9 @@ describe('runtime flags', () => {
     assert.deepEqual(runtimeFlags([], '--max-old-space-size=1024'), [FLAG]);
   });
 
-  test('applyRuntimeFlags re-executes the same process (same pid, same arguments) with the flag, once', async () => {
+  test('applyRuntimeFlags re-executes the same process (same pid, same arguments) with the flag, once', async (t) => {
     const dir = await mkdtemp(path.join(tmpdir(), 'chorus-runtime-flags-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const script = path.join(dir, 'probe.ts');
     await writeFile(
       script,
@@ -59,6 +60,7 @@ process.stdout.write(JSON.stringify({ pid: process.pid, execArgv: process.execAr
   test('chorus start serves with the flag, as one process that SIGTERM stops', async (t) => {
     if (process.platform !== 'linux') return t.skip('reads /proc');
     const dir = await mkdtemp(path.join(tmpdir(), 'chorus-runtime-flags-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'gateway.yaml');
     await writeFile(
       file,
