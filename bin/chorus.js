@@ -4,6 +4,12 @@
 import { existsSync } from 'node:fs';
 
 const compiled = new URL('../dist/cli/main.js', import.meta.url);
+if (process.argv[2] === 'start') {
+  // A serving process gets Chorus's V8 heap flags (src/cli/runtime-flags.ts): re-executes itself once.
+  const flags = new URL('../dist/cli/runtime-flags.js', import.meta.url);
+  const { applyRuntimeFlags } = await import(existsSync(flags) ? flags.href : '../src/cli/runtime-flags.ts');
+  applyRuntimeFlags();
+}
 const { main } = await import(existsSync(compiled) ? compiled.href : '../src/cli/main.ts');
 const code = await main(process.argv.slice(2));
 if (code !== 0) process.exitCode = code;

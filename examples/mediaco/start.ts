@@ -5,12 +5,16 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyRuntimeFlags } from '../../src/cli/runtime-flags.ts';
 import { formatIssue } from '../../src/config/issues.ts';
 import { compilePlan } from '../../src/gateway.ts';
 import { loadConfig } from '../../src/modules.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startGateway } from '../../src/server/server.ts';
 import { startDemoBackends } from './backends/servers.ts';
+
+// Bounds the V8 young generation as `chorus start` does (docs/performance.md, "Memory").
+applyRuntimeFlags();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const logger = createLogger({ level: process.env.CHORUS_LOG_LEVEL ?? 'warn' });

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Gateway } from '../server/server.ts';
+import { applyRuntimeFlags } from './runtime-flags.ts';
 
 // Modules are imported by the command that needs them: `chorus --help` should not load a gateway.
 
@@ -277,6 +278,7 @@ const isMain =
   import.meta.main ??
   (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url);
 if (isMain) {
+  if (process.argv[2] === 'start') applyRuntimeFlags();
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== 0) process.exitCode = code;
