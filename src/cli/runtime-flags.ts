@@ -4,9 +4,10 @@
  *
  * Node 24's V8 lets the young generation grow to 64 MB per semi-space (128 MB committed) under
  * allocation pressure, and keeps it: the MediaCo gateway went from ~185 MB to 330–370 MB RSS in
- * 30 s of ~750 req/s and stayed there when idle, though its live heap is ~50 MB. A 16 MB
- * semi-space bounds the young generation at 32 MB committed: 210–280 MB RSS after the same load
- * (the rest is old-generation slack), at the same throughput, for ~1 % of a core in scavenges.
+ * 30 s of ~750 req/s and stayed there when idle, though its live heap is ~50 MB. A smaller
+ * semi-space bounds it, paid for in scavenges: in one bench run of the aggregate scenario at
+ * saturation, 182 µs CPU per request with V8's sizing (64), 191 with 32, 215 with 16. 32 MB
+ * (64 MB committed) keeps most of the memory bound (RSS 216 MB vs 278 in that run) for ~5 %.
  *
  * V8 reads these flags only when the heap is set up, so they cannot be set from inside the
  * process: the entry point re-executes itself with them (process.execve: same PID, same file
@@ -16,7 +17,7 @@
 import { isMainThread } from 'node:worker_threads';
 
 /** The young generation's bound: MB per semi-space. */
-export const DEFAULT_MAX_SEMI_SPACE_MB = 16;
+export const DEFAULT_MAX_SEMI_SPACE_MB = 32;
 
 /** Flags that decide the young generation's size: when one is given, Chorus adds none. */
 const YOUNG_GENERATION_FLAGS = ['--max-semi-space-size', '--max-heap-size'];
