@@ -194,11 +194,13 @@ async function serve(file: string, options: StartOptionValues, port: number | un
     await compiled.plan.close();
     return 1;
   }
+  // Handlers first: until process.on('SIGTERM') the kernel's default kills the process, and whoever
+  // waits for the line below (a test, a process manager) may signal at once.
+  handleSignals(gateway, file, logger);
   logger.info(
     { url: gateway.url, endpoints: compiled.plan.endpoints.length, services: compiled.plan.connectors.size },
     `chorus listening on ${gateway.url}`,
   );
-  handleSignals(gateway, file, logger);
   return 0;
 }
 
