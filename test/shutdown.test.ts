@@ -80,6 +80,8 @@ endpoints:
   const child = spawn(process.execPath, [CLI, 'start', file, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Listened for from the start: on a loaded machine the child may exit before the test gets to wait.
+  const exited = once(child, 'exit') as Promise<[number | null]>;
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += String(chunk);
@@ -117,11 +119,15 @@ endpoints:
     await new Promise((resolve) => setTimeout(resolve, 100));
     const ready = await get(new Agent(), `${url}/readyz`);
     const servedDuringDelay = await get(new Agent(), `${url}/slow`);
-    const [[exitCode]] = (await Promise.all([once(child, 'exit'), Promise.all(clients)])) as [
-      [number],
-      unknown,
-    ];
-    return { outcomes, signalledAt, exitCode, stderr, readyStatus: ready.status, servedDuringDelay };
+    const [[exitCode]] = await Promise.all([exited, Promise.all(clients)]);
+    return {
+      outcomes,
+      signalledAt,
+      exitCode: exitCode ?? -1,
+      stderr,
+      readyStatus: ready.status,
+      servedDuringDelay,
+    };
   } finally {
     clearInterval(probe);
     agent.destroy();
