@@ -110,10 +110,8 @@ function withPending(
     .slice(0, 5)
     .map((p) => (p.service === undefined ? `"${p.step}"` : `"${p.step}" (${p.service}.${p.operation})`));
   const more = pending.length > 5 ? ` and ${pending.length - 5} more` : '';
-  const message =
-    failedStep === undefined
-      ? `${error.message}; still pending: step ${named.join(', ')}${more}`
-      : error.message;
+  // The same words whichever fired first, the request's deadline or a call's deadline-bound timer.
+  const message = `${error.message}; still pending: step ${named.join(', ')}${more}`;
   return new ChorusError(error.code, message, {
     cause: error.cause,
     retryable: error.retryable,
