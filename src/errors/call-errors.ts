@@ -64,3 +64,30 @@ export function unknownOperation(service: string, operation: string): ChorusErro
     extras: { service, operation },
   });
 }
+
+/** The backend answered an error status; flows read status, body and headers in onError fallbacks. */
+export function statusError(
+  extras: OperationExtras,
+  status: number,
+  headers: Readonly<Record<string, unknown>>,
+  body: unknown,
+): ChorusError {
+  return new ChorusError(
+    'CHORUS_UPSTREAM_STATUS',
+    `service "${extras.service}" operation "${extras.operation}" answered ${status}`,
+    {
+      retryable: status === 502 || status === 503 || status === 504,
+      extras: { ...extras, upstreamStatus: status },
+      data: { status, body, headers },
+    },
+  );
+}
+
+/** The answer could not be read as what it claims to be; `what` says how, e.g. "answered malformed JSON". */
+export function decodeError(extras: OperationExtras, what: string, cause?: unknown): ChorusError {
+  return new ChorusError(
+    'CHORUS_UPSTREAM_DECODE',
+    `service "${extras.service}" operation "${extras.operation}" ${what}`,
+    { cause, extras },
+  );
+}

@@ -4,8 +4,7 @@
  * status errors carrying the decoded body. The graphql connector reads its answers the same way.
  */
 import type { ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
-import type { OperationExtras } from '../../errors/call-errors.ts';
-import { ChorusError } from '../../errors/catalogue.ts';
+import { decodeError, type OperationExtras, statusError } from '../../errors/call-errors.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { scanJson } from '../../json/validate.ts';
 import type { AnswerHeaders } from '../../transports/http/cluster.ts';
@@ -48,11 +47,7 @@ export function readHttpAnswer(
   if (forwardOnly && json && success && raw.length > 0) {
     const fault = scanJson(raw);
     if (fault !== undefined) {
-      throw new ChorusError(
-        'CHORUS_UPSTREAM_DECODE',
-        `service "${op.extras.service}" operation "${op.name}" answered malformed JSON (${fault.reason} at byte ${fault.offset})`,
-        { extras: op.extras },
-      );
+      throw decodeError(op.extras, `answered malformed JSON (${fault.reason} at byte ${fault.offset})`);
     }
     return { output: undefined, raw, status, headers };
   }
@@ -66,15 +61,7 @@ export function readHttpAnswer(
   }
 
   if (success) return { output, status, headers };
-  throw new ChorusError(
-    'CHORUS_UPSTREAM_STATUS',
-    `service "${op.extras.service}" operation "${op.name}" answered ${status}`,
-    {
-      retryable: status === 502 || status === 503 || status === 504,
-      extras: { ...op.extras, upstreamStatus: status },
-      data: { status, body: output, headers },
-    },
-  );
+  throw statusError(op.extras, status, headers, output);
 }
 
 function decodeJson(op: DecodedOperation, raw: Buffer, success: boolean): unknown {
@@ -85,11 +72,7 @@ function decodeJson(op: DecodedOperation, raw: Buffer, success: boolean): unknow
   } catch (error) {
     // An error status matters more than its malformed body: keep the text for the flow.
     if (!success) return text;
-    throw new ChorusError(
-      'CHORUS_UPSTREAM_DECODE',
-      `service "${op.extras.service}" operation "${op.name}" answered malformed JSON`,
-      { cause: error, extras: op.extras },
-    );
+    throw decodeError(op.extras, 'answered malformed JSON', error);
   }
 }
 

@@ -3,8 +3,7 @@
  * checked, and a reply read back as the step's output.
  */
 import type { ConnectorResult } from '../../contracts/connector.ts';
-import { internal, type OperationExtras, tooLarge } from '../../errors/call-errors.ts';
-import { ChorusError } from '../../errors/catalogue.ts';
+import { decodeError, internal, type OperationExtras, tooLarge } from '../../errors/call-errors.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { scanJson } from '../../json/validate.ts';
 
@@ -79,21 +78,13 @@ export function replyOutput(
     // Forwarded undecoded, once a validating scan has found it well-formed JSON.
     const fault = scanJson(bytes);
     if (fault !== undefined) {
-      throw new ChorusError(
-        'CHORUS_UPSTREAM_DECODE',
-        `service "${extras.service}" operation "${extras.operation}" answered malformed JSON (${fault.reason} at byte ${fault.offset})`,
-        { extras },
-      );
+      throw decodeError(extras, `answered malformed JSON (${fault.reason} at byte ${fault.offset})`);
     }
     return { output: undefined, raw: copyForwarded ? Buffer.from(bytes) : bytes };
   }
   try {
     return { output: parseUntrustedJson(bytes.toString('utf8')) };
   } catch (error) {
-    throw new ChorusError(
-      'CHORUS_UPSTREAM_DECODE',
-      `service "${extras.service}" operation "${extras.operation}" answered malformed JSON`,
-      { cause: error, extras },
-    );
+    throw decodeError(extras, 'answered malformed JSON', error);
   }
 }

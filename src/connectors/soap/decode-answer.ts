@@ -4,6 +4,7 @@
  * content as JSON, shaped by the operation's output type.
  */
 import type { ConnectorResult } from '../../contracts/connector.ts';
+import { decodeError, statusError } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import type { AnswerHeaders } from '../../transports/http/cluster.ts';
 import { contentTypeOf } from '../../transports/http/headers.ts';
@@ -22,21 +23,21 @@ export function decodeSoapAnswer(
   const success = status >= 200 && status < 300;
   if (body.length === 0) {
     if (success) return { output: null, status, headers };
-    throw statusError(op, status, headers, '');
+    throw statusError(op.extras, status, headers, '');
   }
   const contentType = contentTypeOf(headers);
   const mediaType = contentType === undefined ? '' : mediaTypeOf(contentType);
   if (!isXmlMediaType(mediaType)) {
-    if (!success) throw statusError(op, status, headers, body.toString('utf8'));
-    throw decodeError(op, `answered ${mediaType === '' ? 'without a content type' : mediaType}, not XML`);
+    if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+    throw soapDecodeError(op, `answered ${mediaType === '' ? 'without a content type' : mediaType}, not XML`);
   }
   let document: Record<string, unknown>;
   try {
     document = parseXml(decodeXmlBytes(body, contentType));
   } catch (error) {
     if (!(error instanceof XmlDecodeError)) throw error;
-    if (!success) throw statusError(op, status, headers, body.toString('utf8'));
-    throw decodeError(op, error.message, error);
+    if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+    throw soapDecodeError(op, error.message, error);
   }
   const read = readBody(document);
   if (read.kind === 'fault') {
@@ -48,39 +49,23 @@ export function decodeSoapAnswer(
       { extras: { ...op.extras, faultcode, faultstring }, data: { status, body: { fault }, headers } },
     );
   }
-  if (!success) throw statusError(op, status, headers, body.toString('utf8'));
-  if (read.kind === 'not-soap') throw decodeError(op, read.reason);
+  if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+  if (read.kind === 'not-soap') throw soapDecodeError(op, read.reason);
   const output = op.wsdl.output;
   if (read.value === null || output === undefined) return { output: read.value, status, headers };
   try {
     return { output: applyShape(read.value, output, read.name ?? output.local), status, headers };
   } catch (error) {
     if (!(error instanceof XmlDecodeError)) throw error;
-    throw decodeError(op, `answered a value its WSDL does not allow: ${error.message}`, error);
+    throw soapDecodeError(op, `answered a value its WSDL does not allow: ${error.message}`, error);
   }
 }
 
-function statusError(
-  op: CompiledOperation,
-  status: number,
-  headers: AnswerHeaders,
-  text: string,
-): ChorusError {
-  return new ChorusError(
-    'CHORUS_UPSTREAM_STATUS',
-    `service "${op.extras.service}" operation "${op.extras.operation}" answered ${status}`,
-    {
-      retryable: status === 502 || status === 503 || status === 504,
-      extras: { ...op.extras, upstreamStatus: status },
-      data: { status, body: text, headers },
-    },
-  );
-}
-
-function decodeError(op: CompiledOperation, reason: string, cause?: unknown): ChorusError {
-  return new ChorusError(
-    'CHORUS_UPSTREAM_DECODE',
-    `service "${op.extras.service}" operation "${op.extras.operation}" ${reason.startsWith('answered') ? reason : `answered XML that cannot be read: ${reason}`}`,
-    { cause, extras: op.extras },
+/** A SOAP answer that cannot be read; a reason from the XML parser gets the "cannot be read" wording. */
+function soapDecodeError(op: CompiledOperation, reason: string, cause?: unknown): ChorusError {
+  return decodeError(
+    op.extras,
+    reason.startsWith('answered') ? reason : `answered XML that cannot be read: ${reason}`,
+    cause,
   );
 }
