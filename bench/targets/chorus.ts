@@ -78,6 +78,10 @@ export const chorusBaselineTarget: Target = chorusTargetAt(
   `Chorus at ${process.env.CHORUS_BASELINE ?? '$CHORUS_BASELINE'}, same config`,
 );
 
+function nodeFlags(): string[] {
+  return (process.env.CHORUS_BENCH_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+}
+
 async function startChorus(context: TargetContext, root: string, cli: string): Promise<RunningTarget> {
   {
     const port = await freePort();
@@ -87,7 +91,19 @@ async function startChorus(context: TargetContext, root: string, cli: string): P
     const child = startChild({
       name: root === ROOT ? 'chorus' : 'chorus-baseline',
       command: process.execPath,
-      args: [cli, 'start', file, '--port', String(port), '--host', '127.0.0.1', '--log-level', 'warn'],
+      // CHORUS_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateway.
+      args: [
+        ...nodeFlags(),
+        cli,
+        'start',
+        file,
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'warn',
+      ],
       core: GATEWAY_CORE,
       cwd: root,
       env: { NODE_ENV: 'production' },

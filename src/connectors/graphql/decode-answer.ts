@@ -5,7 +5,7 @@
  */
 import type { CallContext, ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { AnswerHeaders } from '../../transports/http/cluster.ts';
+import type { AnswerHead, HttpResult } from '../../transports/http/exchange-handler.ts';
 import { readHttpAnswer } from '../http/decode-answer.ts';
 import type { CompiledOperation } from './operations.ts';
 
@@ -16,27 +16,22 @@ const MAX_MESSAGE_LENGTH = 300;
 /** The transport's decoder for graphql operations (an AnswerDecoder). */
 export function decodeGraphqlAnswer(
   op: CompiledOperation,
-  status: number,
-  headers: AnswerHeaders,
+  head: AnswerHead,
   raw: Buffer,
   _call: ConnectorCall,
   ctx: CallContext,
 ): ConnectorResult {
-  let result: ConnectorResult;
+  let result: HttpResult;
   try {
     // GraphQL answers are always decoded: their errors must be read.
-    result = readHttpAnswer(op, status, headers, raw, false);
+    result = readHttpAnswer(op, head, raw, false);
   } catch (error) {
     throw withGraphqlErrors(op, error);
   }
   return readGraphqlResponse(op, result, ctx);
 }
 
-function readGraphqlResponse(
-  op: CompiledOperation,
-  result: ConnectorResult,
-  ctx: CallContext,
-): ConnectorResult {
+function readGraphqlResponse(op: CompiledOperation, result: HttpResult, ctx: CallContext): ConnectorResult {
   const answer = result.output;
   if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) {
     throw new ChorusError(
@@ -63,10 +58,10 @@ function readGraphqlResponse(
       { service: op.extras.service, operation: op.name, graphqlErrors: errorMessages(errors) },
       'graphql connector: answer with data and errors (errors: partial)',
     );
-    return { ...result, output: { data, errors } };
+    return result.withOutput({ data, errors });
   }
   const output = op.partial ? { data, errors: [] } : data;
-  return { ...result, output };
+  return result.withOutput(output);
 }
 
 function protocolError(

@@ -11,7 +11,8 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
-import type { AnswerHeaders, HttpCluster } from '../../transports/http/cluster.ts';
+import type { HttpCluster } from '../../transports/http/cluster.ts';
+import type { AnswerHead } from '../../transports/http/exchange-handler.ts';
 import { buildHeaders, type HeaderRules } from '../../transports/http/headers.ts';
 import { type DecodedOperation, readHttpAnswer } from '../http/decode-answer.ts';
 import { errorMessages } from './decode-answer.ts';
@@ -56,13 +57,8 @@ export async function introspect(
   return schemaOf(result);
 }
 
-function readJsonAnswer(
-  op: DecodedOperation,
-  status: number,
-  headers: AnswerHeaders,
-  raw: Buffer,
-): ConnectorResult {
-  return readHttpAnswer(op, status, headers, raw, false);
+function readJsonAnswer(op: DecodedOperation, head: AnswerHead, raw: Buffer): ConnectorResult {
+  return readHttpAnswer(op, head, raw, false);
 }
 
 function schemaOf(result: ConnectorResult): GraphQLSchema | string {

@@ -7,7 +7,7 @@ import type { ConnectorCall, ConnectorResult } from '../../contracts/connector.t
 import { decodeError, type OperationExtras, statusError } from '../../errors/call-errors.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { scanJson } from '../../json/validate.ts';
-import type { AnswerHeaders } from '../../transports/http/cluster.ts';
+import { type AnswerHead, HttpResult } from '../../transports/http/exchange-handler.ts';
 import type { HttpOperationConfig } from './schema.ts';
 
 /** What decoding needs of an operation. */
@@ -21,25 +21,24 @@ export interface DecodedOperation {
 /** The transport's decoder for http operations (an AnswerDecoder). */
 export function decodeHttpAnswer(
   op: DecodedOperation,
-  status: number,
-  headers: AnswerHeaders,
+  head: AnswerHead,
   raw: Buffer,
   call: ConnectorCall,
 ): ConnectorResult {
-  return readHttpAnswer(op, status, headers, raw, call.raw === true);
+  return readHttpAnswer(op, head, raw, call.raw === true);
 }
 
 /** Reads an answer; `forwardOnly`: a successful JSON answer may stay undecoded, as `raw`. */
 export function readHttpAnswer(
   op: DecodedOperation,
-  status: number,
-  headers: AnswerHeaders,
+  head: AnswerHead,
   raw: Buffer,
   forwardOnly: boolean,
-): ConnectorResult {
+): HttpResult {
+  const status = head.status;
   const success = (status >= 200 && status < 300) || op.accept?.has(status) === true;
-  const contentType = headers['content-type'];
-  const mediaType = typeof contentType === 'string' ? mediaTypeOf(contentType) : '';
+  const contentType = head.contentType;
+  const mediaType = contentType !== undefined ? mediaTypeOf(contentType) : '';
   let output: unknown;
   const json = op.responseType === 'json' || (op.responseType === 'auto' && isJsonMediaType(mediaType));
   // Forwarded as the whole response: the bytes go out as they came, never decoded or re-encoded,
@@ -49,19 +48,19 @@ export function readHttpAnswer(
     if (fault !== undefined) {
       throw decodeError(op.extras, `answered malformed JSON (${fault.reason} at byte ${fault.offset})`);
     }
-    return { output: undefined, raw, status, headers };
+    return new HttpResult(undefined, head, raw);
   }
   if (json) {
     output = decodeJson(op, raw, success);
-  } else if (op.responseType === 'auto' && raw.length === 0 && contentType === undefined) {
+  } else if (op.responseType === 'auto' && raw.length === 0 && head.headers['content-type'] === undefined) {
     // An empty, untyped answer (204, most DELETEs) reads as "no data" rather than "".
     output = null;
   } else {
     output = raw.toString('utf8');
   }
 
-  if (success) return { output, status, headers };
-  throw statusError(op.extras, status, headers, output);
+  if (success) return new HttpResult(output, head);
+  throw statusError(op.extras, status, head.headers, output);
 }
 
 function decodeJson(op: DecodedOperation, raw: Buffer, success: boolean): unknown {

@@ -6,29 +6,24 @@
 import type { ConnectorResult } from '../../contracts/connector.ts';
 import { decodeError, statusError } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { AnswerHeaders } from '../../transports/http/cluster.ts';
-import { contentTypeOf } from '../../transports/http/headers.ts';
+import { type AnswerHead, HttpResult } from '../../transports/http/exchange-handler.ts';
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape } from '../../xml/shape.ts';
 import { readBody } from './envelope.ts';
 import type { CompiledOperation } from './operations.ts';
 
 /** The transport's decoder for soap operations (an AnswerDecoder). */
-export function decodeSoapAnswer(
-  op: CompiledOperation,
-  status: number,
-  headers: AnswerHeaders,
-  body: Buffer,
-): ConnectorResult {
+export function decodeSoapAnswer(op: CompiledOperation, head: AnswerHead, body: Buffer): ConnectorResult {
+  const status = head.status;
   const success = status >= 200 && status < 300;
   if (body.length === 0) {
-    if (success) return { output: null, status, headers };
-    throw statusError(op.extras, status, headers, '');
+    if (success) return new HttpResult(null, head);
+    throw statusError(op.extras, status, head.headers, '');
   }
-  const contentType = contentTypeOf(headers);
+  const contentType = head.contentType;
   const mediaType = contentType === undefined ? '' : mediaTypeOf(contentType);
   if (!isXmlMediaType(mediaType)) {
-    if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+    if (!success) throw statusError(op.extras, status, head.headers, body.toString('utf8'));
     throw soapDecodeError(op, `answered ${mediaType === '' ? 'without a content type' : mediaType}, not XML`);
   }
   let document: Record<string, unknown>;
@@ -36,7 +31,7 @@ export function decodeSoapAnswer(
     document = parseXml(decodeXmlBytes(body, contentType));
   } catch (error) {
     if (!(error instanceof XmlDecodeError)) throw error;
-    if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+    if (!success) throw statusError(op.extras, status, head.headers, body.toString('utf8'));
     throw soapDecodeError(op, error.message, error);
   }
   const read = readBody(document);
@@ -46,15 +41,18 @@ export function decodeSoapAnswer(
       'CHORUS_UPSTREAM_PROTOCOL',
       `service "${op.extras.service}" operation "${op.extras.operation}" answered a SOAP Fault: ${faultcode} ${faultstring}`.trimEnd(),
       // Flows read error.body in onError fallbacks: the whole Fault is there, detail included.
-      { extras: { ...op.extras, faultcode, faultstring }, data: { status, body: { fault }, headers } },
+      {
+        extras: { ...op.extras, faultcode, faultstring },
+        data: { status, body: { fault }, headers: head.headers },
+      },
     );
   }
-  if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+  if (!success) throw statusError(op.extras, status, head.headers, body.toString('utf8'));
   if (read.kind === 'not-soap') throw soapDecodeError(op, read.reason);
   const output = op.wsdl.output;
-  if (read.value === null || output === undefined) return { output: read.value, status, headers };
+  if (read.value === null || output === undefined) return new HttpResult(read.value, head);
   try {
-    return { output: applyShape(read.value, output, read.name ?? output.local), status, headers };
+    return new HttpResult(applyShape(read.value, output, read.name ?? output.local), head);
   } catch (error) {
     if (!(error instanceof XmlDecodeError)) throw error;
     throw soapDecodeError(op, `answered a value its WSDL does not allow: ${error.message}`, error);

@@ -4,28 +4,23 @@
  */
 import type { ConnectorResult } from '../../contracts/connector.ts';
 import { decodeError, statusError } from '../../errors/call-errors.ts';
-import type { AnswerHeaders } from '../../transports/http/cluster.ts';
-import { contentTypeOf } from '../../transports/http/headers.ts';
+import { type AnswerHead, HttpResult } from '../../transports/http/exchange-handler.ts';
 import { decodeXmlBytes, isXmlMediaType, mediaTypeOf, parseXml, XmlDecodeError } from '../../xml/parse.ts';
 import { applyShape } from '../../xml/shape.ts';
 import type { CompiledOperation } from './operations.ts';
 
 /** The transport's decoder for xml operations (an AnswerDecoder). */
-export function decodeXmlAnswer(
-  op: CompiledOperation,
-  status: number,
-  headers: AnswerHeaders,
-  body: Buffer,
-): ConnectorResult {
+export function decodeXmlAnswer(op: CompiledOperation, head: AnswerHead, body: Buffer): ConnectorResult {
+  const status = head.status;
   const success = (status >= 200 && status < 300) || op.accept?.has(status) === true;
   if (body.length === 0) {
-    if (success) return { output: null, status, headers };
-    throw statusError(op.extras, status, headers, '');
+    if (success) return new HttpResult(null, head);
+    throw statusError(op.extras, status, head.headers, '');
   }
-  const contentType = contentTypeOf(headers);
+  const contentType = head.contentType;
   const mediaType = contentType === undefined ? '' : mediaTypeOf(contentType);
   if (!isXmlMediaType(mediaType)) {
-    if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+    if (!success) throw statusError(op.extras, status, head.headers, body.toString('utf8'));
     throw decodeError(
       op.extras,
       `answered ${mediaType === '' ? 'without a content type' : mediaType}, not XML`,
@@ -37,9 +32,9 @@ export function decodeXmlAnswer(
     if (op.shape !== undefined) output = applyShape(output, op.shape, '', op);
   } catch (error) {
     if (!(error instanceof XmlDecodeError)) throw error;
-    if (!success) throw statusError(op.extras, status, headers, body.toString('utf8'));
+    if (!success) throw statusError(op.extras, status, head.headers, body.toString('utf8'));
     throw decodeError(op.extras, `answered XML that cannot be read: ${error.message}`, error);
   }
-  if (success) return { output, status, headers };
-  throw statusError(op.extras, status, headers, output);
+  if (success) return new HttpResult(output, head);
+  throw statusError(op.extras, status, head.headers, output);
 }

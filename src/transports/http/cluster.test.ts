@@ -5,7 +5,8 @@ import { after, describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { ConnectorCall, ConnectorResult } from '../../contracts/connector.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import type { AnswerHeaders, HttpCluster } from './cluster.ts';
+import type { HttpCluster } from './cluster.ts';
+import type { AnswerHead } from './exchange-handler.ts';
 import { openCluster, type TransportLimits } from './open-cluster.ts';
 
 const logger = pino({ level: 'silent' });
@@ -57,8 +58,8 @@ function call(overrides: Partial<ConnectorCall> = {}): ConnectorCall {
   };
 }
 
-function asText(_op: unknown, status: number, headers: AnswerHeaders, body: Buffer): ConnectorResult {
-  return { output: body.toString('utf8'), status, headers };
+function asText(_op: unknown, head: AnswerHead, body: Buffer): ConnectorResult {
+  return { output: body.toString('utf8'), status: head.status, headers: head.headers };
 }
 
 function exchange(cluster: HttpCluster, overrides: Partial<ConnectorCall> = {}): Promise<ConnectorResult> {

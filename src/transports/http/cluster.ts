@@ -3,8 +3,9 @@
  * origin (with the service's client TLS), the balancer that picks the host of each attempt and
  * ejects failing ones, the health checks, and the exchange of one attempt: send, honour the
  * call's signal and time limit, read the answer within the size cap, let the connector decode
- * it, and tell the balancer how the host did. undici's `pool.request` is used rather than
- * `fetch`: it is about three times faster and gives a plain stream whose size can be capped.
+ * it, and tell the balancer how the host did. The exchange is an undici dispatch handler
+ * (exchange-handler.ts): cheaper than `pool.request`'s stream, itself about three times cheaper
+ * than `fetch`.
  */
 import type { Logger } from 'pino';
 import type { Dispatcher, Pool } from 'undici';
@@ -16,12 +17,15 @@ import { callLimit } from '../call-limit.ts';
 import { closedWithinGrace } from '../close-grace.ts';
 import type { Balancer } from './balancer.ts';
 import { transportError } from './exchange-errors.ts';
+import {
+  type AnswerHead,
+  CANCELLED,
+  dispatchExchange,
+  type ExchangeHandler,
+  TIMED_OUT,
+  TOO_LARGE,
+} from './exchange-handler.ts';
 import type { OutgoingHeaders } from './headers.ts';
-import { CANCELLED, InflightCall, TIMED_OUT } from './inflight-call.ts';
-import { readCapped } from './read-capped.ts';
-
-/** Answer headers as undici gives them. */
-export type AnswerHeaders = Record<string, string | string[] | undefined>;
 
 /** What the exchange needs of a connector's compiled operation. */
 export interface ExchangeOperation {
@@ -35,8 +39,7 @@ export interface ExchangeOperation {
  */
 export type AnswerDecoder<Op extends ExchangeOperation> = (
   op: Op,
-  status: number,
-  headers: AnswerHeaders,
+  head: AnswerHead,
   body: Buffer,
   call: ConnectorCall,
   ctx: CallContext,
@@ -90,35 +93,32 @@ export class HttpCluster {
     const limitMs = callLimit(call, op.extras);
     const signal = call.signal;
 
-    const inflight = new InflightCall(signal, limitMs);
     // Each attempt (so each retry) picks its host; the outcome feeds outlier ejection.
     const host = this.#balancer.pick();
+    const { handler, answer } = dispatchExchange(
+      host.client,
+      { path, method: op.method, headers, body },
+      signal,
+      limitMs,
+      this.#maxResponseBytes,
+    );
     let failure: boolean | undefined = false;
     try {
-      const response = await host.client.request({
-        path,
-        method: op.method,
-        headers,
-        body,
-        signal: inflight.controller.signal,
-      });
-      const stream = response.body;
-      const declared = response.headers['content-length'];
-      if (declared !== undefined && Number(declared) > this.#maxResponseBytes) {
-        // Destroying the body aborts a response still arriving, so undici closes that connection
-        // instead of reading a body nobody will use; the abort error it emits is expected.
-        stream.on('error', ignoreError).destroy();
-        throw tooLarge(op.extras, this.#maxResponseBytes);
-      }
-      const raw = await readCapped(stream, this.#maxResponseBytes);
-      if (raw === null) throw tooLarge(op.extras, this.#maxResponseBytes);
-      return decode(op, response.statusCode, response.headers, raw, call, ctx);
+      const { head, body: raw } = await answer;
+      return decode(op, head, raw, call, ctx);
     } catch (error) {
-      const chorusError = asCallError(error, inflight, op.extras, limitMs, call.deadlineBound, signal);
+      const chorusError = asCallError(
+        error,
+        handler,
+        op.extras,
+        limitMs,
+        call.deadlineBound,
+        signal,
+        this.#maxResponseBytes,
+      );
       failure = isBackendFailure(chorusError, signal);
       throw chorusError;
     } finally {
-      inflight.release();
       this.#balancer.release(host, failure);
     }
   }
@@ -151,16 +151,16 @@ export class HttpCluster {
 /** The error of a failed attempt, as the catalogue names it. */
 function asCallError(
   error: unknown,
-  inflight: InflightCall,
+  handler: ExchangeHandler,
   extras: OperationExtras,
   limitMs: number,
   deadlineBound: boolean,
   signal: AbortSignal,
+  maxBytes: number,
 ): unknown {
   if (error instanceof ChorusError) return error;
-  if (inflight.state === TIMED_OUT) return timeoutError(extras, limitMs, deadlineBound, error);
-  if (inflight.state === CANCELLED) return cancellation(extras, signal);
+  if (handler.state === TOO_LARGE) return tooLarge(extras, maxBytes);
+  if (handler.state === TIMED_OUT) return timeoutError(extras, limitMs, deadlineBound, error);
+  if (handler.state === CANCELLED) return cancellation(extras, signal);
   return transportError(extras, error);
 }
-
-function ignoreError(): void {}
