@@ -109,8 +109,8 @@ export class ExchangeHandler implements Dispatcher.DispatchHandler {
   readonly #signal: AbortSignal;
   readonly #timer: NodeJS.Timeout;
   readonly #maxBytes: number;
-  readonly #resolve: (answer: ExchangeAnswer) => void;
-  readonly #reject: (error: unknown) => void;
+  #resolve: (answer: ExchangeAnswer) => void;
+  #reject: (error: unknown) => void;
   #abort: ((reason?: Error) => void) | undefined;
   #settled = false;
   readonly #link: AbortLink;
@@ -192,7 +192,10 @@ export class ExchangeHandler implements Dispatcher.DispatchHandler {
     const chunks = this.#chunks;
     const body =
       chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#size);
-    this.#resolve({ head: this.#head!, body });
+    const head = this.#head!;
+    const resolve = this.#resolve;
+    this.#forget();
+    resolve({ head, body });
   }
 
   onError(error: Error): void {
@@ -203,7 +206,21 @@ export class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     this.#release();
-    this.#reject(error);
+    const reject = this.#reject;
+    this.#forget();
+    reject(error);
+  }
+
+  /**
+   * Lets go of the answer: undici keeps a finished request (and so its handler) referenced for a
+   * while, and what the handler still held survived young-generation collections (measured: ~60 %
+   * more bytes promoted per scavenge than with pool.request).
+   */
+  #forget(): void {
+    this.#chunks = [];
+    this.#head = undefined;
+    this.#resolve = settledAlready;
+    this.#reject = settledAlready;
   }
 
   #release(): void {
@@ -239,6 +256,8 @@ class AbortLink {
     this.handler?.stop(CANCELLED);
   }
 }
+
+function settledAlready(): void {}
 
 function expireExchange(handler: ExchangeHandler): void {
   handler.stop(TIMED_OUT);
