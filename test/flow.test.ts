@@ -25,6 +25,13 @@ describe('flows over HTTP backends', () => {
       json(res, 200, { provider: 'movies', ref: `m-${id}` });
     });
     items = await startBackend((req, res) => {
+      if (req.url?.startsWith('/raw/')) {
+        // One item per id, spaced as JSON.stringify never would; "bad" answers malformed JSON.
+        const id = req.url.slice(5);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(id === 'bad' ? '{ "id": ' : `{ "id" : "${id}" }`);
+        return;
+      }
       if (req.url === '/raw') {
         // Spacing JSON.stringify would never produce: proves the bytes were forwarded untouched.
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -59,6 +66,7 @@ services:
     operations:
       item: { path: "/items/{ref}" }
       raw: { path: /raw }
+      rawItem: { path: "/raw/{id}" }
   hanging:
     kind: http
     url: ${hanging.url}
@@ -156,6 +164,10 @@ endpoints:
     path: /forward
     flow:
       - { id: raw, call: catalog.raw }
+  - method: GET
+    path: /forward-each/{ids}
+    flow:
+      - { id: each, call: catalog.rawItem, forEach: 'request.params.ids.split(",")', input: { params: { id: "{{ item }}" } } }
   - method: GET
     path: /forward-read
     flow:
@@ -301,6 +313,21 @@ endpoints:
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
     assert.equal(await res.text(), '{ "kept" :  [1,2 ,3],"as": "sent" }');
+  });
+
+  test('a forEach step whose answers are the whole response is forwarded as one array of their bytes', async () => {
+    const res = await fetch(`${gateway.url}/forward-each/a,b,c`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(await res.text(), '[{ "id" : "a" },{ "id" : "b" },{ "id" : "c" }]');
+  });
+
+  test('a forwarded forEach item that is malformed JSON fails the step with 502, as a decoded one would', async () => {
+    const res = await fetch(`${gateway.url}/forward-each/a,bad`);
+    assert.equal(res.status, 502);
+    const problem = (await res.json()) as Record<string, unknown>;
+    assert.equal(problem.code, 'CHORUS_UPSTREAM_DECODE');
+    assert.equal(problem.step, 'each');
   });
 
   test('an answer another step reads is decoded, and re-encoded in the response', async () => {

@@ -93,15 +93,13 @@ function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): R
     const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new ChorusError('CHORUS_EXPRESSION_FAILED', `response: ${reason}`, { cause });
   }
-  if (body instanceof RawJson) {
-    // A forwarded answer goes out as it came, unless warnings must be added to it.
-    if (scope.warnings.length === 0) {
-      return headers === undefined
-        ? { status, payload: body.bytes }
-        : { status, headers, payload: body.bytes };
-    }
-    body = body.toJSON();
+  // A forwarded answer (or a forEach step's list of them) goes out as it came, unless warnings
+  // must be added to it.
+  const forwarded = scope.warnings.length === 0 ? forwardedBytes(body) : undefined;
+  if (forwarded !== undefined) {
+    return headers === undefined ? { status, payload: forwarded } : { status, headers, payload: forwarded };
   }
+  if (body instanceof RawJson) body = body.toJSON();
   if (scope.warnings.length > 0) {
     // 10 partial marker: never silent, a header always and a warnings list in object bodies.
     headers ??= {};
@@ -111,4 +109,24 @@ function buildReply(endpoint: Omit<EndpointPlan, 'handle'>, scope: FlowScope): R
     }
   }
   return headers === undefined ? { status, body } : { status, headers, body };
+}
+
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/** The bytes of a forwarded answer, or of a list of them as one JSON array; undefined for any other value. */
+function forwardedBytes(body: unknown): Buffer | undefined {
+  if (body instanceof RawJson) return body.bytes;
+  if (!Array.isArray(body) || body.length === 0) return undefined;
+  const parts: Buffer[] = [OPEN];
+  let size = 2 + body.length - 1;
+  for (const item of body) {
+    if (!(item instanceof RawJson)) return undefined;
+    if (parts.length > 1) parts.push(COMMA);
+    parts.push(item.bytes);
+    size += item.bytes.length;
+  }
+  parts.push(CLOSE);
+  return Buffer.concat(parts, size);
 }

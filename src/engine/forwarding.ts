@@ -1,7 +1,7 @@
 /**
  * Which call steps' answers are only forwarded: read by nothing but a response body that is
  * exactly `{{ steps.<id> }}`. Their connector may hand back the backend's bytes undecoded
- * (`raw`), and the server sends them as they came. Decided once per endpoint, after every
+ * (`raw`), and the server sends them as they came (a forEach step's as one JSON array of them). Decided once per endpoint, after every
  * expression of it is compiled and before any call step's body is built.
  */
 import type { StepConfig } from '../config/schema.ts';
@@ -15,7 +15,8 @@ export function forwardOnlySteps(
 ): Set<string> {
   const candidates = new Set<string>();
   for (const step of steps) {
-    if (step.call !== undefined && step.forEach === undefined && (step.onError ?? 'fail') === 'fail') {
+    // onError must be fail: a skipped or fallback item would put other values among the bytes.
+    if (step.call !== undefined && (step.onError ?? 'fail') === 'fail') {
       candidates.add(step.id);
     }
   }
