@@ -9,6 +9,9 @@
  * - fanout: 1 → 50 parallel calls to static leaves per request: req/s and CPU µs per request and per call.
  * - fanout-delay: 1 → 50 parallel calls to leaves that take 20 ms, paced at a modest fixed rate:
  *   p50/p99 against the target (p50 ≤ 25 ms up to N = 50).
+ * - workers: `chorus start --workers N` for N = 1 (pinned to the gateway core) and N = 2 (both
+ *   cores, shared with the load generator and the backends: on this 2-core machine N = 2 measures
+ *   the cost of the cluster, not a clean doubling). The projection method is in docs/performance.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +41,8 @@ interface Curve {
   targets: TargetName[];
   /** Latency-only: paced at this rate, no saturation runs. */
   pacedRate?: number;
+  /** Environment for the targets at each x (read by bench/targets/chorus.ts). */
+  env?: (x: number) => Record<string, string>;
   columns: { header: string; value: (t: TargetOutcome, x: number) => number | undefined; digits: number }[];
 }
 
@@ -112,6 +117,21 @@ const CURVES: Curve[] = [
       },
     ],
   },
+  {
+    name: 'workers',
+    title: 'chorus start --workers N (passthrough; N = 2 shares both cores with wrk and the backend)',
+    xLabel: 'workers',
+    points: () => [1, 2],
+    scenario: () => ({ name: 'passthrough', params: { bytes: 1024 } }),
+    targets: ['handwritten', 'chorus'],
+    env: (workers) => ({ CHORUS_BENCH_WORKERS: String(workers) }),
+    columns: [
+      { header: 'req/s', value: (t) => t.rps?.median, digits: 0 },
+      { header: 'CPU µs/req', value: (t) => t.cpuUsPerRequest?.median, digits: 0 },
+      { header: 'p99 ms', value: (t) => t.p99Ms?.median, digits: 1 },
+      { header: 'RSS loaded MB', value: (t) => t.rssLoadedMb, digits: 0 },
+    ],
+  },
 ];
 
 const { values } = parseArgs({
@@ -165,11 +185,13 @@ for (const curve of CURVES.filter((c) => curveNames.includes(c.name))) {
     const scenario = loadScenario(ref);
     const targets = curve.targets.filter((t) => !requested || requested.includes(t) || t === 'handwritten');
     console.error(`curve ${curve.name}, ${curve.xLabel} = ${x}: ${targets.join(', ')}`);
+    Object.assign(process.env, curve.env?.(x));
     const result = await measureScenario(scenario, targets, {
       ...options,
       ...(curve.pacedRate === undefined ? {} : { pacedRate: curve.pacedRate, skipSaturation: true }),
     });
     addRatios(result);
+    for (const name of Object.keys(curve.env?.(x) ?? {})) delete process.env[name];
     points.push({ x, result });
   }
   report.push({ curve: curve.name, title: curve.title, xLabel: curve.xLabel, points });

@@ -88,6 +88,8 @@ async function startChorus(context: TargetContext, root: string, cli: string): P
     const file = writeChorusConfig(context.scenario, context.backends, port);
     const invalid = await validateChorusConfig(file);
     if (invalid) throw new Error(`config ${file} rejected by Chorus: ${invalid}`);
+    // CHORUS_BENCH_WORKERS (bench/scaling.ts, workers curve): N > 1 runs unpinned, on every core.
+    const workers = Number(process.env.CHORUS_BENCH_WORKERS ?? '1');
     const child = startChild({
       name: root === ROOT ? 'chorus' : 'chorus-baseline',
       command: process.execPath,
@@ -103,8 +105,9 @@ async function startChorus(context: TargetContext, root: string, cli: string): P
         '127.0.0.1',
         '--log-level',
         'warn',
+        ...(workers > 1 ? ['--workers', String(workers)] : []),
       ],
-      core: GATEWAY_CORE,
+      ...(workers > 1 ? {} : { core: GATEWAY_CORE }),
       cwd: root,
       env: { NODE_ENV: 'production' },
     });
