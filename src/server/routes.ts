@@ -24,7 +24,9 @@ export type Route =
   | { kind: 'portal'; portal: Portal; base: string }
   | { kind: 'traces' }
   | { kind: 'upstreams' }
-  | { kind: 'trace' };
+  | { kind: 'trace' }
+  | { kind: 'config' }
+  | { kind: 'reload' };
 
 /** The routes that are not endpoints. */
 export type BuiltInRoute = Exclude<Route, { kind: 'endpoint' }>;
@@ -50,7 +52,14 @@ export interface Site {
   tracing: Tracing | undefined;
   /** Undefined when admin.credential is not set: then the admin routes do not exist. */
   adminGuard: AdminGuard | undefined;
+  /** Loads the config again and swaps it in (POST /admin/reload); undefined when the starter gave none. */
+  reload: (() => Promise<ReloadOutcome>) | undefined;
 }
+
+/** What a reload did: swapped a new plan in, or kept the old one for the new config's problems. */
+export type ReloadOutcome =
+  | { readonly ok: true; readonly endpoints: number }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 /**
  * The listener's shutdown state as a request reads it, live: from SIGTERM on it is draining
@@ -96,6 +105,10 @@ function buildRouter(plan: ServedPlan, site: Site): Router {
     addBuiltIn(router, `${adminPath}/traces`, { kind: 'traces' });
     addBuiltIn(router, `${adminPath}/traces/:id`, { kind: 'trace' });
     addBuiltIn(router, `${adminPath}/upstreams`, { kind: 'upstreams' });
+    addBuiltIn(router, `${adminPath}/config`, { kind: 'config' });
+    if (site.reload !== undefined && !router.hasRoute('POST', `${adminPath}/reload`)) {
+      router.on('POST', `${adminPath}/reload`, noop, { route: { kind: 'reload' } } satisfies RouterStore);
+    }
   }
   const portalConfig = plan.config.portal;
   if (portalConfig.enabled && !router.hasRoute('GET', portalConfig.path)) {

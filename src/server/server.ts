@@ -9,13 +9,14 @@ import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
+import { shareMetricsWithPrimary } from '../observability/cluster-metrics.ts';
 import { collectProcessMetrics } from '../observability/metrics.ts';
 import { createTracing } from '../observability/tracing.ts';
 import { createAdminGuard } from '../portal/admin.ts';
 import { declaredTooLarge } from './body.ts';
 import { answerClientError, answerOnSocket, sendProblem } from './reply.ts';
 import { handleRequest, nextRequestId } from './request.ts';
-import { type Routing, routingOf, type Site } from './routes.ts';
+import { type ReloadOutcome, type Routing, routingOf, type Site } from './routes.ts';
 import type { ServedPlan } from './served-plan.ts';
 
 /** A running gateway. */
@@ -36,6 +37,8 @@ export interface StartOptions {
   host?: string;
   /** Extra span processors (tests pass an in-memory exporter); tracing is on when any is given. */
   spanProcessors?: readonly SpanProcessor[];
+  /** Loads the config again and swaps it in: POST {admin.path}/reload exists only when given. */
+  reload?: () => Promise<ReloadOutcome>;
 }
 
 /** The listener's state: the routing requests start on, whether it drains, who waits for idle. */
@@ -52,6 +55,7 @@ interface ListenerState {
 export async function startGateway(initialPlan: ServedPlan, options: StartOptions): Promise<Gateway> {
   const site = createSite(initialPlan, options);
   collectProcessMetrics();
+  shareMetricsWithPrimary();
   const state: ListenerState = {
     current: routingOf(initialPlan, site),
     draining: false,
@@ -74,6 +78,7 @@ function createSite(plan: ServedPlan, options: StartOptions): Site {
     ),
     adminGuard:
       plan.config.admin.credential === undefined ? undefined : createAdminGuard(plan.config.admin.credential),
+    reload: options.reload,
   };
 }
 
