@@ -3,9 +3,14 @@
  * one round trip, Redis's clock); every key has a TTL. An outage fails fast: no offline queue, a
  * short command timeout; the client reconnects by itself and the store works again when Redis is
  * back.
+ *
+ * Against a Redis Cluster (`cluster:`) the same: every script and every transaction touches one
+ * key, so one hash slot, and needs no hash tag. During a master's failover the commands for its
+ * slots fail (the policies' onStoreError decides) until the cluster has promoted a replica and
+ * the client has followed the slot map (MOVED, or its own refresh).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { QuotaPeriod } from './periods.ts';
 import { PERIOD_COUNT_SCRIPT, SLIDING_WINDOW_SCRIPT } from './redis-scripts.ts';
@@ -103,10 +108,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   };
 }
 
-/** The client, connecting, with the store's scripts defined. */
+/** The client (one server, or a cluster), connecting, with the store's scripts defined. */
 function connect(options: RedisStoreOptions): RedisClient {
-  // Cast: ioredis types commands added by defineCommand only through declaration merging.
-  const client = new Redis(options.config.url, {
+  const settings: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs,
@@ -114,10 +118,40 @@ function connect(options: RedisStoreOptions): RedisClient {
     // Reconnect quickly and forever: the store works again as soon as Redis is back.
     retryStrategy: (times: number) => Math.min(50 * times, 1000),
     lazyConnect: false,
-  }) as unknown as RedisClient;
+  };
+  const seeds = options.config.cluster;
+  // Cast: ioredis types commands added by defineCommand only through declaration merging.
+  const client = (seeds === undefined
+    ? new Redis(options.config.url, settings)
+    : connectCluster(seeds, settings)) as unknown as RedisClient;
   client.defineCommand('chorusWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
   client.defineCommand('chorusPeriod', { numberOfKeys: 1, lua: PERIOD_COUNT_SCRIPT });
   return client;
+}
+
+/** A Redis Cluster client: the same fail-fast settings for every node; follows failovers. */
+function connectCluster(seeds: readonly string[], settings: RedisOptions): Cluster {
+  const nodes = seeds.map((seed) => {
+    const url = new URL(seed);
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 6379 : Number(url.port) };
+  });
+  const first = new URL(seeds[0]!);
+  return new Cluster(nodes, {
+    enableOfflineQueue: false,
+    // Keep trying to reach the cluster (a restart of every node) rather than giving up.
+    clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+    // A MOVED after a failover is followed at once; the map is also refreshed on its own.
+    slotsRefreshTimeout: 1000,
+    slotsRefreshInterval: 5000,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    redisOptions: {
+      ...settings,
+      ...(first.username === '' ? {} : { username: decodeURIComponent(first.username) }),
+      ...(first.password === '' ? {} : { password: decodeURIComponent(first.password) }),
+      ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
 }
 
 /**
