@@ -221,7 +221,7 @@ describe('observability across a process', () => {
     }
   });
 
-  test('with --workers 2, /metrics counts every request of every worker once', async () => {
+  test("with --workers 2, /metrics counts every request of every worker once, and /admin/traces lists every worker's traces", async () => {
     const file = await writeConfig(configText(backend, '1'));
     const chorus = await startChorus([file, '--port', String(await freePort()), '--workers', '2'], SECRETS);
     try {
@@ -253,6 +253,12 @@ describe('observability across a process', () => {
             .join('\n'),
         );
       }
+      const traces = JSON.parse((await get(`${chorus.url}/admin/traces`, undefined, auth)).text) as {
+        traces: { path: string; traceId: string }[];
+      };
+      assert.equal(traces.traces.filter((t) => t.path === '/v').length, 40);
+      const one = await get(`${chorus.url}/admin/traces/${traces.traces[0]!.traceId}`, undefined, auth);
+      assert.equal(one.status, 200);
     } finally {
       await chorus.stop();
     }

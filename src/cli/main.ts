@@ -253,14 +253,17 @@ function handleSignals(gateway: Gateway, reloader: Reloader, logger: Logger): vo
  * drains every worker and SIGHUP reloads each. A worker that dies unexpectedly is replaced.
  */
 async function superviseWorkers(count: number): Promise<number> {
-  const [cluster, { aggregateWorkerMetrics, CLUSTER_METRICS_ENV }] = await Promise.all([
+  const [cluster, { aggregateWorkerMetrics }, { CLUSTERED_ENV, relayGathers }] = await Promise.all([
     import('node:cluster').then((module) => module.default),
     import('../observability/cluster-metrics.ts'),
+    import('../observability/cluster-gather.ts'),
   ]);
   let stopping = false;
+  // /metrics and /admin/traces of any worker show every worker's (observability/cluster-*.ts).
   aggregateWorkerMetrics();
+  relayGathers();
   const fork = (): void => {
-    cluster.fork({ [CLUSTER_METRICS_ENV]: '1' });
+    cluster.fork({ [CLUSTERED_ENV]: '1' });
   };
   for (let i = 0; i < count; i++) fork();
   cluster.on('exit', (worker, code, signal) => {

@@ -6,10 +6,8 @@
  */
 import cluster from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
+import { clustered } from './cluster-gather.ts';
 import { metricsRegistry } from './metrics.ts';
-
-/** Set by the primary in its workers' environment: the primary answers metrics requests. */
-export const CLUSTER_METRICS_ENV = 'CHORUS_CLUSTER_METRICS';
 
 const REQUEST = 'chorus:metrics-request';
 const RESPONSE = 'chorus:metrics-response';
@@ -24,9 +22,7 @@ interface MetricsResponse {
 }
 
 /** Whether this process is a worker whose primary aggregates metrics. */
-function aggregated(): boolean {
-  return cluster.isWorker && process.env[CLUSTER_METRICS_ENV] === '1' && typeof process.send === 'function';
-}
+const aggregated = clustered;
 
 let shared = false;
 

@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { redactConfig } from '../config/redact.ts';
 import { ChorusError } from '../errors/catalogue.ts';
+import { clustered, gatherFromWorkers } from '../observability/cluster-gather.ts';
+import type { TraceRecord, TraceSummary } from '../observability/trace-ring.ts';
 import { sendJson } from './reply.ts';
 import type { BuiltInRoute, Site } from './routes.ts';
 import type { ServedPlan } from './served-plan.ts';
@@ -32,6 +34,9 @@ export function serveAdmin(
     });
   }
   if (route.kind === 'reload') return serveReload(res, requestId, site);
+  if ((route.kind === 'traces' || route.kind === 'trace') && clustered()) {
+    return serveWorkersTraces(res, route.kind, params.id ?? '', requestId, site);
+  }
   const ring = site.tracing?.ring;
   let body: unknown;
   if (route.kind === 'config') body = redactConfig(plan.config);
@@ -58,5 +63,31 @@ async function serveReload(res: ServerResponse, requestId: string, site: Site): 
   sendJson(res, 200, { status: 'reloaded', endpoints: outcome.endpoints }, requestId, {
     'cache-control': 'no-store',
   });
+  return 200;
+}
+
+/** The traces topic each worker answers (server.ts): its list, or one trace. */
+export const TRACES_TOPIC = 'traces';
+
+/** With --workers N: the kept traces of every worker, newest first, or one trace from whichever kept it. */
+async function serveWorkersTraces(
+  res: ServerResponse,
+  kind: 'traces' | 'trace',
+  id: string,
+  requestId: string,
+  site: Site,
+): Promise<number> {
+  const capacity = site.tracing?.ring?.capacity ?? 0;
+  let body: unknown;
+  if (kind === 'traces') {
+    const parts = (await gatherFromWorkers(TRACES_TOPIC, { list: true })) as TraceSummary[][];
+    const traces = parts.flat().sort((a, b) => b.startedAt - a.startedAt);
+    body = { capacity, traces: traces.slice(0, capacity) };
+  } else {
+    const parts = (await gatherFromWorkers(TRACES_TOPIC, { id })) as TraceRecord[];
+    body = parts[0];
+    if (body === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no kept trace "${id}"`);
+  }
+  sendJson(res, 200, body, requestId, { 'cache-control': 'no-store' });
   return 200;
 }

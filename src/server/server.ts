@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
+import { answerGathers } from '../observability/cluster-gather.ts';
 import { shareMetricsWithPrimary } from '../observability/cluster-metrics.ts';
 import { collectProcessMetrics } from '../observability/metrics.ts';
 import { createTracing } from '../observability/tracing.ts';
 import { createAdminGuard } from '../portal/admin.ts';
+import { TRACES_TOPIC } from './admin.ts';
 import { declaredTooLarge } from './body.ts';
 import { answerClientError, answerOnSocket, sendProblem } from './reply.ts';
 import { handleRequest, nextRequestId } from './request.ts';
@@ -70,12 +72,21 @@ export async function startGateway(initialPlan: ServedPlan, options: StartOption
 
 /** Tracing and the admin credential are read at start; a reload keeps them (and the kept traces). */
 function createSite(plan: ServedPlan, options: StartOptions): Site {
+  const tracing = createTracing(
+    plan.config,
+    options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
+  );
+  const ring = tracing?.ring;
+  // With --workers N, the primary asks every worker for its traces (admin.ts).
+  if (ring !== undefined) {
+    answerGathers(TRACES_TOPIC, (query) => {
+      const { list, id } = query as { list?: boolean; id?: string };
+      return list ? ring.list() : (ring.get(id ?? '') ?? null);
+    });
+  }
   return {
     logger: options.logger,
-    tracing: createTracing(
-      plan.config,
-      options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
-    ),
+    tracing,
     adminGuard:
       plan.config.admin.credential === undefined ? undefined : createAdminGuard(plan.config.admin.credential),
     reload: options.reload,
