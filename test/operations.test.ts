@@ -206,7 +206,7 @@ describe('observability across a process', () => {
 
   test('every log line of a traced request carries its trace_id and span_id', async () => {
     const file = await writeConfig(configText(backend, '1'));
-    const chorus = await startChorus([file, '--port', '0'], SECRETS);
+    const chorus = await startChorus([file, '--port', '0', '--log-level', 'debug'], SECRETS);
     try {
       const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
       await get(`${chorus.url}/v`, undefined, {
@@ -216,6 +216,8 @@ describe('observability across a process', () => {
       const line = await chorus.waitForLine((l) => l.requestId === 'traced-1' && l.msg === 'request', 5000);
       assert.equal(line.trace_id, traceId);
       assert.match(String(line.span_id), /^[0-9a-f]{16}$/);
+      const step = chorus.lines.find((l) => l.requestId === 'traced-1' && l.msg === 'step');
+      assert.equal(step?.trace_id, traceId, 'the step line too');
     } finally {
       await chorus.stop();
     }
