@@ -5,7 +5,7 @@
  * in log lines, and /metrics under --workers 2 counting every request once.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
@@ -173,7 +173,9 @@ describe('the admin API: effective config and reload', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const started = performance.now();
     for (let i = 0; i < 10; i++) {
-      await writeFile(file, configText(backend, `r${i}`));
+      // Atomically, as editors and ConfigMaps do: --watch is on and must never read half a file.
+      await writeFile(`${file}.next`, configText(backend, `r${i}`));
+      await rename(`${file}.next`, file);
       const res = await fetch(`${chorus.url}/admin/reload`, { method: 'POST', headers: auth });
       assert.equal(res.status, 200, await res.text());
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -194,6 +196,31 @@ describe('the admin API: effective config and reload', () => {
     process.stdout.write(
       `# ${outcomes.length} requests over 10 reloads in ${Math.round(performance.now() - started)} ms, 0 failed\n`,
     );
+  });
+});
+
+describe('the admin API on a listener of its own', () => {
+  test('admin.listen serves the admin routes on its own port and takes them off the public one', async () => {
+    const backend = await startBackend((_req, res) => json(res, 200, { ok: true }));
+    const text = configText(backend, '1').replace(
+      'admin: { credential: "${env.CHORUS_ADMIN_TOKEN}" }',
+      'admin: { credential: "${env.CHORUS_ADMIN_TOKEN}", listen: { host: 127.0.0.1, port: 0 } }',
+    );
+    const chorus = await startChorus([await writeConfig(text), '--port', '0'], SECRETS);
+    try {
+      const listening = await chorus.waitForLine((l) => typeof l.adminUrl === 'string');
+      const adminUrl = String(listening.adminUrl);
+      assert.notEqual(adminUrl, chorus.url);
+      assert.equal((await get(`${chorus.url}/admin/config`, undefined, auth)).status, 404);
+      assert.equal((await get(`${adminUrl}/admin/config`, undefined, auth)).status, 200);
+      assert.equal((await get(`${adminUrl}/admin/config`)).status, 401);
+      assert.equal((await fetch(`${adminUrl}/admin/reload`, { method: 'POST', headers: auth })).status, 200);
+      assert.equal((await get(`${adminUrl}/v`)).status, 404, 'no public endpoint on the admin port');
+      assert.equal((await get(`${chorus.url}/v`)).status, 200);
+    } finally {
+      await chorus.stop();
+      await backend.close();
+    }
   });
 });
 

@@ -222,7 +222,12 @@ async function serve(file: string, options: StartOptionValues, port: number | un
   handleSignals(gateway, reloader, logger);
   if (options.watch) reloader.watch();
   logger.info(
-    { url: gateway.url, endpoints: compiled.plan.endpoints.length, services: compiled.plan.connectors.size },
+    {
+      url: gateway.url,
+      ...(gateway.adminUrl === undefined ? {} : { adminUrl: gateway.adminUrl }),
+      endpoints: compiled.plan.endpoints.length,
+      services: compiled.plan.connectors.size,
+    },
     `chorus listening on ${gateway.url}`,
   );
   return 0;
