@@ -4,7 +4,8 @@
  * short command timeout; the client reconnects by itself and the store works again when Redis is
  * back.
  *
- * Against a Redis Cluster (`cluster:`) the same: every script and every transaction touches one
+ * Behind Redis Sentinel (`sentinel:`), the client asks the sentinels for the master and again
+ * after a failover. Against a Redis Cluster (`cluster:`) the same: every script and every transaction touches one
  * key, so one hash slot, and needs no hash tag. During a master's failover the commands for its
  * slots fail (the policies' onStoreError decides) until the cluster has promoted a replica and
  * the client has followed the slot map (MOVED, or its own refresh).
@@ -119,11 +120,13 @@ function connect(options: RedisStoreOptions): RedisClient {
     retryStrategy: (times: number) => Math.min(50 * times, 1000),
     lazyConnect: false,
   };
-  const seeds = options.config.cluster;
+  const { cluster, sentinel, url } = options.config;
   // Cast: ioredis types commands added by defineCommand only through declaration merging.
-  const client = (seeds === undefined
-    ? new Redis(options.config.url, settings)
-    : connectCluster(seeds, settings)) as unknown as RedisClient;
+  const client = (cluster !== undefined
+    ? connectCluster(cluster, settings)
+    : sentinel !== undefined
+      ? connectSentinel(sentinel, url, settings)
+      : new Redis(url, settings)) as unknown as RedisClient;
   client.defineCommand('chorusWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
   client.defineCommand('chorusPeriod', { numberOfKeys: 1, lua: PERIOD_COUNT_SCRIPT });
   return client;
@@ -131,10 +134,7 @@ function connect(options: RedisStoreOptions): RedisClient {
 
 /** A Redis Cluster client: the same fail-fast settings for every node; follows failovers. */
 function connectCluster(seeds: readonly string[], settings: RedisOptions): Cluster {
-  const nodes = seeds.map((seed) => {
-    const url = new URL(seed);
-    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 6379 : Number(url.port) };
-  });
+  const nodes = seeds.map(hostAndPort);
   const first = new URL(seeds[0]!);
   return new Cluster(nodes, {
     enableOfflineQueue: false,
@@ -152,6 +152,33 @@ function connectCluster(seeds: readonly string[], settings: RedisOptions): Clust
       ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
     },
   });
+}
+
+/** A client of whichever server the sentinels name master; it asks them again after a failover. */
+function connectSentinel(
+  sentinel: NonNullable<RedisStoreConfig['sentinel']>,
+  url: string,
+  settings: RedisOptions,
+): Redis {
+  const master = new URL(url);
+  return new Redis({
+    ...settings,
+    sentinels: sentinel.nodes.map(hostAndPort),
+    name: sentinel.name,
+    role: 'master',
+    ...(master.username === '' ? {} : { username: decodeURIComponent(master.username) }),
+    ...(master.password === '' ? {} : { password: decodeURIComponent(master.password) }),
+    ...(/^\/\d+$/.test(master.pathname) ? { db: Number(master.pathname.slice(1)) } : {}),
+    // Ask the sentinels again quickly: a failover takes the master away until they elect another.
+    sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
+    // Reconnect to the new master when a sentinel announces a switch, not only on an error.
+    failoverDetector: true,
+  });
+}
+
+function hostAndPort(seed: string): { host: string; port: number } {
+  const url = new URL(seed);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 6379 : Number(url.port) };
 }
 
 /**

@@ -20,6 +20,21 @@ export const redisStoreSchema = z
       .describe(
         'A Redis Cluster instead of one server: some of its nodes (redis:// URLs; the rest are discovered). The user and password of the first are used for all; url is ignored.',
       ),
+    sentinel: z
+      .strictObject({
+        name: z
+          .string()
+          .min(1)
+          .describe('The master name the sentinels monitor (sentinel monitor <name> …).'),
+        nodes: z
+          .array(redisUrl)
+          .min(1)
+          .describe('Some of the sentinels (redis:// URLs of their host and port).'),
+      })
+      .optional()
+      .describe(
+        'Redis Sentinel instead of one fixed server: the sentinels say which server is the master, and the client follows a failover. The user and password of url are the master’s; url’s host is ignored.',
+      ),
     keyPrefix: z
       .string()
       .max(200)
