@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Gateway } from '../server/server.ts';
+import type { Reloader } from './reload.ts';
 import { applyRuntimeFlags } from './runtime-flags.ts';
 
 // Modules are imported by the command that needs them: `chorus --help` should not load a gateway.
@@ -20,7 +21,7 @@ const HELP: Record<string, string> = {
   main: `chorus ${VERSION} — API orchestration gateway
 
 Usage:
-  chorus start <config> [--port N] [--host H] [--log-level L]   serve the API a config declares
+  chorus start <config> [--port N] [--host H] [--watch]         serve the API a config declares
   chorus validate <config>                                      check a config; lists every problem
   chorus openapi <config>                                       print the OpenAPI 3.1 document
   chorus schema                                                 print the config JSON Schema
@@ -32,17 +33,20 @@ Run "chorus <command> --help" for a command's options.`,
 Serves the API declared in <config>.
 
 Options:
-  --port N         port to listen on (default: server.port in the config, else 8080)
-  --host H         address to listen on (default: server.host, else 127.0.0.1)
+  --port N         port to listen on (default: $PORT, else server.port in the config, else 8080)
+  --host H         address to listen on (default: $HOST, else server.host, else 127.0.0.1)
   --log-level L    fatal, error, warn, info (default), debug, trace, silent
-  --workers N      run N gateway processes sharing the port (default 1)
+  --workers N      run N gateway processes sharing the port (default 1); /metrics counts them all
+  --watch          reload the config when its file changes
   -h, --help       show this help
 
 Stops gracefully on SIGTERM or SIGINT: /readyz turns 503 and every answer carries
 connection: close at once; after server.drainDelay (default 0s) the listener stops accepting,
 idle connections are closed, and in-flight requests finish within server.shutdownGrace.
-Reloads the config on SIGHUP: in-flight requests finish on the old one; a config with problems
-is logged and the old one keeps serving. (host, port and timeouts of the listener stay as started.)`,
+Reloads the config on SIGHUP, on POST <admin.path>/reload (with the admin credential) and, with
+--watch, when the file changes: in-flight requests finish on the old one; a config with problems
+is logged (and answered, 422) and the old one keeps serving. (host, port and timeouts of the
+listener stay as started.)`,
   validate: `Usage: chorus validate <config>
 
 Loads and compiles <config> without serving it. Prints "file:line:col message" for every problem
@@ -80,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         host: { type: 'string' },
         'log-level': { type: 'string' },
         workers: { type: 'string' },
+        watch: { type: 'boolean' },
         'server-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -136,7 +141,13 @@ async function reportIssues(issues: ConfigIssue[]): Promise<number> {
   return 1;
 }
 
-type StartOptionValues = { port?: string; host?: string; 'log-level'?: string; workers?: string };
+type StartOptionValues = {
+  port?: string;
+  host?: string;
+  'log-level'?: string;
+  workers?: string;
+  watch?: boolean;
+};
 
 async function start(file: string, options: StartOptionValues): Promise<number> {
   if (options.workers !== undefined) {
@@ -157,31 +168,43 @@ async function start(file: string, options: StartOptionValues): Promise<number> 
     );
     return 1;
   }
-  const port = options.port === undefined ? undefined : Number(options.port);
+  // The flag wins over the environment (PORT and HOST, as a container platform sets them).
+  const portText = options.port ?? nonEmpty(process.env.PORT);
+  const port = portText === undefined ? undefined : Number(portText);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    process.stderr.write(`chorus start: --port must be a number from 0 to 65535, got "${options.port}"\n`);
+    const from = options.port === undefined ? 'PORT' : '--port';
+    process.stderr.write(`chorus start: ${from} must be a number from 0 to 65535, got "${portText}"\n`);
     return 1;
   }
-  return serve(file, options, port);
+  const host = options.host ?? nonEmpty(process.env.HOST);
+  return serve(file, host === undefined ? options : { ...options, host }, port);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
 /** Loads, compiles and serves the config; stops on SIGTERM/SIGINT, reloads on SIGHUP. */
 async function serve(file: string, options: StartOptionValues, port: number | undefined): Promise<number> {
-  const [{ createLogger }, { loadConfig }, { compilePlan }, { startGateway }] = await Promise.all([
-    import('../observability/logger.ts'),
-    import('../modules.ts'),
-    import('../gateway.ts'),
-    import('../server/server.ts'),
-  ]);
+  const [{ createLogger }, { loadConfig }, { compilePlan }, { startGateway }, { createReloader }] =
+    await Promise.all([
+      import('../observability/logger.ts'),
+      import('../modules.ts'),
+      import('../gateway.ts'),
+      import('../server/server.ts'),
+      import('./reload.ts'),
+    ]);
   const logger = createLogger(options['log-level'] === undefined ? {} : { level: options['log-level'] });
   const loaded = await loadConfig(file);
   if (!loaded.ok) return reportIssues(loaded.issues);
   const compiled = await compilePlan(loaded.loaded, logger);
   if (!compiled.ok) return reportIssues(compiled.issues);
-  let gateway: Gateway;
+  let gateway: Gateway | undefined;
+  const reloader = createReloader(file, logger, () => gateway);
   try {
     gateway = await startGateway(compiled.plan, {
       logger,
+      reload: () => reloader.reload('POST /admin/reload'),
       ...(port === undefined ? {} : { port }),
       ...(options.host === undefined ? {} : { host: options.host }),
     });
@@ -196,16 +219,22 @@ async function serve(file: string, options: StartOptionValues, port: number | un
   }
   // Handlers first: until process.on('SIGTERM') the kernel's default kills the process, and whoever
   // waits for the line below (a test, a process manager) may signal at once.
-  handleSignals(gateway, file, logger);
+  handleSignals(gateway, reloader, logger);
+  if (options.watch) reloader.watch();
   logger.info(
-    { url: gateway.url, endpoints: compiled.plan.endpoints.length, services: compiled.plan.connectors.size },
+    {
+      url: gateway.url,
+      ...(gateway.adminUrl === undefined ? {} : { adminUrl: gateway.adminUrl }),
+      endpoints: compiled.plan.endpoints.length,
+      services: compiled.plan.connectors.size,
+    },
     `chorus listening on ${gateway.url}`,
   );
   return 0;
 }
 
 /** SIGTERM and SIGINT drain and stop; SIGHUP reloads the config (only a clean one is swapped in). */
-function handleSignals(gateway: Gateway, file: string, logger: Logger): void {
+function handleSignals(gateway: Gateway, reloader: Reloader, logger: Logger): void {
   const stop = (signal: string): void => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     gateway.close().then(
@@ -219,29 +248,9 @@ function handleSignals(gateway: Gateway, file: string, logger: Logger): void {
       },
     );
   };
-  process.on('SIGHUP', () => void reload(gateway, file, logger));
+  process.on('SIGHUP', () => void reloader.reload('SIGHUP'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-}
-
-/** Loads and compiles the config again; swaps the new plan in only when it has no problems. */
-async function reload(gateway: Gateway, file: string, logger: Logger): Promise<void> {
-  const [{ loadConfig }, { compilePlan }] = await Promise.all([
-    import('../modules.ts'),
-    import('../gateway.ts'),
-  ]);
-  const reloaded = await loadConfig(file);
-  const recompiled = reloaded.ok ? await compilePlan(reloaded.loaded, logger) : reloaded;
-  if (!recompiled.ok) {
-    const { formatIssue } = await import('../config/issues.ts');
-    logger.error(
-      { problems: recompiled.issues.map(formatIssue) },
-      'reload failed; still serving the previous config',
-    );
-    return;
-  }
-  gateway.reload(recompiled.plan);
-  logger.info({ endpoints: recompiled.plan.endpoints.length }, 'config reloaded');
 }
 
 /**
@@ -249,10 +258,17 @@ async function reload(gateway: Gateway, file: string, logger: Logger): Promise<v
  * drains every worker and SIGHUP reloads each. A worker that dies unexpectedly is replaced.
  */
 async function superviseWorkers(count: number): Promise<number> {
-  const cluster = (await import('node:cluster')).default;
+  const [cluster, { aggregateWorkerMetrics }, { CLUSTERED_ENV, relayGathers }] = await Promise.all([
+    import('node:cluster').then((module) => module.default),
+    import('../observability/cluster-metrics.ts'),
+    import('../observability/cluster-gather.ts'),
+  ]);
   let stopping = false;
+  // /metrics and /admin/traces of any worker show every worker's (observability/cluster-*.ts).
+  aggregateWorkerMetrics();
+  relayGathers();
   const fork = (): void => {
-    cluster.fork();
+    cluster.fork({ [CLUSTERED_ENV]: '1' });
   };
   for (let i = 0; i < count; i++) fork();
   cluster.on('exit', (worker, code, signal) => {

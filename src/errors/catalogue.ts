@@ -163,6 +163,11 @@ export const ERROR_CATALOGUE = {
     title: 'The gateway is shutting down',
     hint: 'Retry against another replica.',
   },
+  CHORUS_RELOAD_REJECTED: {
+    status: 422,
+    title: 'The config on disk has problems; the previous one keeps serving',
+    hint: 'The problems list each one as file:line:col; fix them and reload again (chorus validate shows the same).',
+  },
   CHORUS_INTERNAL: {
     status: 500,
     title: 'Internal gateway error',

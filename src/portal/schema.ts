@@ -29,6 +29,15 @@ export const adminSchema = z
         'The bearer token the admin routes ask for, e.g. "${env.CHORUS_ADMIN_TOKEN}". Without it the admin routes are off and no traces are kept.',
       ),
     path: routePath.default('/admin').describe('Prefix of the admin routes (/admin/traces).'),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1').describe('Address the admin listener binds.'),
+        port: z.number().int().min(0).max(65535).describe('Port of the admin listener (0: any free port).'),
+      })
+      .optional()
+      .describe(
+        'Serve the admin routes on a listener of their own (e.g. 127.0.0.1:9090, or a port only the cluster network reaches) instead of the public one. Read at start.',
+      ),
   })
   .describe('Admin routes (request traces), guarded by a bearer credential.');
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ChorusError } from '../errors/catalogue.ts';
-import { metricsRegistry } from '../observability/metrics.ts';
+import { metricsText } from '../observability/cluster-metrics.ts';
 import { serveAdmin } from './admin.ts';
 import { JSON_TYPE, sendJson } from './reply.ts';
 import type { BuiltInRoute, ListenerView, Site } from './routes.ts';
@@ -76,9 +76,10 @@ function unreadyServices(plan: ServedPlan): string[] {
 }
 
 async function serveMetrics(res: ServerResponse, requestId: string): Promise<number> {
-  const text = await metricsRegistry.metrics();
+  // With --workers N, every worker's metrics summed (observability/cluster-metrics.ts).
+  const { text, contentType } = await metricsText();
   res.writeHead(200, {
-    'content-type': metricsRegistry.contentType,
+    'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     'x-request-id': requestId,

@@ -62,7 +62,8 @@ export interface RequestFacts {
   readonly path: string;
   params: Record<string, string>;
   query: Record<string, string | string[] | undefined>;
-  readonly logger: Logger;
+  /** The site's logger; for a traced request, its child with trace_id and span_id on every line. */
+  logger: Logger;
   span: Span | undefined;
   tracer: Tracing['tracer'] | undefined;
   /** Set once the endpoint has run: who called, for the access line. */
@@ -189,6 +190,8 @@ function startRequestSpan(
     tracestate: req.headers.tracestate,
   });
   facts.tracer = tracing.tracer;
+  const { traceId, spanId } = facts.span.spanContext();
+  facts.logger = facts.logger.child({ trace_id: traceId, span_id: spanId });
 }
 
 /**
@@ -282,7 +285,7 @@ function accessLog(facts: RequestFacts, site: Site): void {
   const elapsed = performance.now() - facts.started;
   requestMetrics.finished(facts.label, facts.status, elapsed / 1000);
   if (facts.span !== undefined) site.tracing!.endRequestSpan(facts.span, facts.status, facts.code);
-  const logger = site.logger;
+  const logger = facts.logger;
   // The access line; its object is not even built when info is off.
   if (logger.isLevelEnabled('info')) {
     logger.info(

@@ -24,7 +24,9 @@ export type Route =
   | { kind: 'portal'; portal: Portal; base: string }
   | { kind: 'traces' }
   | { kind: 'upstreams' }
-  | { kind: 'trace' };
+  | { kind: 'trace' }
+  | { kind: 'config' }
+  | { kind: 'reload' };
 
 /** The routes that are not endpoints. */
 export type BuiltInRoute = Exclude<Route, { kind: 'endpoint' }>;
@@ -50,7 +52,14 @@ export interface Site {
   tracing: Tracing | undefined;
   /** Undefined when admin.credential is not set: then the admin routes do not exist. */
   adminGuard: AdminGuard | undefined;
+  /** Loads the config again and swaps it in (POST /admin/reload); undefined when the starter gave none. */
+  reload: (() => Promise<ReloadOutcome>) | undefined;
 }
+
+/** What a reload did: swapped a new plan in, or kept the old one for the new config's problems. */
+export type ReloadOutcome =
+  | { readonly ok: true; readonly endpoints: number }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 /**
  * The listener's shutdown state as a request reads it, live: from SIGTERM on it is draining
@@ -66,12 +75,38 @@ export const ROUTER_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 
 
 const noop = (): void => {};
 
+/** Which listener a route table is for: the public one, or admin.listen's (admin routes and /healthz only). */
+export type ListenerPart = 'public' | 'admin';
+
 /** The routing of a plan: its route table, no request in flight yet. */
-export function routingOf(plan: ServedPlan, site: Site): Routing {
-  return { plan, router: buildRouter(plan, site), inFlight: 0 };
+export function routingOf(plan: ServedPlan, site: Site, part: ListenerPart = 'public'): Routing {
+  const router =
+    part === 'admin'
+      ? buildAdminRouter(plan, site)
+      : buildRouter(plan, site, plan.config.admin.listen === undefined);
+  return { plan, router, inFlight: 0 };
 }
 
-function buildRouter(plan: ServedPlan, site: Site): Router {
+/** admin.listen's route table: the admin routes and /healthz. */
+function buildAdminRouter(plan: ServedPlan, site: Site): Router {
+  const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
+  addBuiltIn(router, '/healthz', { kind: 'health' });
+  addAdminRoutes(router, plan.config.admin.path, site);
+  return router;
+}
+
+function addAdminRoutes(router: Router, adminPath: string, site: Site): void {
+  if (site.adminGuard === undefined) return;
+  addBuiltIn(router, `${adminPath}/traces`, { kind: 'traces' });
+  addBuiltIn(router, `${adminPath}/traces/:id`, { kind: 'trace' });
+  addBuiltIn(router, `${adminPath}/upstreams`, { kind: 'upstreams' });
+  addBuiltIn(router, `${adminPath}/config`, { kind: 'config' });
+  if (site.reload !== undefined && !router.hasRoute('POST', `${adminPath}/reload`)) {
+    router.on('POST', `${adminPath}/reload`, noop, { route: { kind: 'reload' } } satisfies RouterStore);
+  }
+}
+
+function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
   for (const endpoint of plan.endpoints) {
     // Chorus writes {id}; find-my-way writes :id.
@@ -92,16 +127,13 @@ function buildRouter(plan: ServedPlan, site: Site): Router {
   const { metrics } = plan.config.observability;
   if (metrics.enabled) addBuiltIn(router, metrics.path, { kind: 'metrics' });
   const adminPath = plan.config.admin.path;
-  if (site.adminGuard !== undefined) {
-    addBuiltIn(router, `${adminPath}/traces`, { kind: 'traces' });
-    addBuiltIn(router, `${adminPath}/traces/:id`, { kind: 'trace' });
-    addBuiltIn(router, `${adminPath}/upstreams`, { kind: 'upstreams' });
-  }
+  if (withAdmin) addAdminRoutes(router, adminPath, site);
   const portalConfig = plan.config.portal;
   if (portalConfig.enabled && !router.hasRoute('GET', portalConfig.path)) {
     const portal = buildPortal(plan, {
       basePath: portalConfig.path,
-      adminPath: site.adminGuard === undefined ? undefined : adminPath,
+      // The portal reads traces from its own origin: not when the admin routes listen elsewhere.
+      adminPath: site.adminGuard === undefined || !withAdmin ? undefined : adminPath,
       openApi,
     });
     const store = { route: { kind: 'portal', portal, base: portalConfig.path } } satisfies RouterStore;

@@ -9,13 +9,16 @@ import type { AddressInfo } from 'node:net';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
+import { answerGathers } from '../observability/cluster-gather.ts';
+import { shareMetricsWithPrimary } from '../observability/cluster-metrics.ts';
 import { collectProcessMetrics } from '../observability/metrics.ts';
 import { createTracing } from '../observability/tracing.ts';
 import { createAdminGuard } from '../portal/admin.ts';
+import { TRACES_TOPIC } from './admin.ts';
 import { declaredTooLarge } from './body.ts';
 import { answerClientError, answerOnSocket, sendProblem } from './reply.ts';
 import { handleRequest, nextRequestId } from './request.ts';
-import { type Routing, routingOf, type Site } from './routes.ts';
+import { type ReloadOutcome, type Routing, routingOf, type Site } from './routes.ts';
 import type { ServedPlan } from './served-plan.ts';
 
 /** A running gateway. */
@@ -23,6 +26,8 @@ export interface Gateway {
   readonly server: Server;
   /** The base URL it listens on, e.g. http://127.0.0.1:8080. */
   readonly url: string;
+  /** The admin listener's base URL when admin.listen is set, else undefined (admin routes on url). */
+  readonly adminUrl: string | undefined;
   /** Swaps in a new plan; in-flight requests finish on the old one, whose pools close after them. */
   reload(plan: ServedPlan): void;
   /** Stops accepting, lets in-flight requests finish within the grace period, closes pools. */
@@ -36,6 +41,8 @@ export interface StartOptions {
   host?: string;
   /** Extra span processors (tests pass an in-memory exporter); tracing is on when any is given. */
   spanProcessors?: readonly SpanProcessor[];
+  /** Loads the config again and swaps it in: POST {admin.path}/reload exists only when given. */
+  reload?: () => Promise<ReloadOutcome>;
 }
 
 /** The listener's state: the routing requests start on, whether it drains, who waits for idle. */
@@ -52,28 +59,58 @@ interface ListenerState {
 export async function startGateway(initialPlan: ServedPlan, options: StartOptions): Promise<Gateway> {
   const site = createSite(initialPlan, options);
   collectProcessMetrics();
-  const state: ListenerState = {
-    current: routingOf(initialPlan, site),
-    draining: false,
-    stopped: false,
-    idleWaiters: new Set(),
-  };
+  shareMetricsWithPrimary();
+  const state = listenerState(routingOf(initialPlan, site));
   const server = createListener(initialPlan, state, site);
   const serverConfig = initialPlan.config.server;
   const url = await listen(server, options.port ?? serverConfig.port, options.host ?? serverConfig.host);
-  return lifecycle(server, url, state, site);
+  const admin = await startAdminListener(initialPlan, site).catch((error: unknown) => {
+    server.close();
+    throw error;
+  });
+  return lifecycle(server, url, state, site, admin);
+}
+
+function listenerState(routing: Routing): ListenerState {
+  return { current: routing, draining: false, stopped: false, idleWaiters: new Set() };
+}
+
+/** The admin routes' own listener (admin.listen), when configured. */
+interface AdminListener {
+  readonly server: Server;
+  readonly url: string;
+  readonly state: ListenerState;
+}
+
+/** Starts admin.listen's listener: the admin routes and /healthz, nothing public. */
+async function startAdminListener(plan: ServedPlan, site: Site): Promise<AdminListener | undefined> {
+  const at = plan.config.admin.listen;
+  if (at === undefined || site.adminGuard === undefined) return undefined;
+  const state = listenerState(routingOf(plan, site, 'admin'));
+  const server = createListener(plan, state, site);
+  return { server, url: await listen(server, at.port, at.host), state };
 }
 
 /** Tracing and the admin credential are read at start; a reload keeps them (and the kept traces). */
 function createSite(plan: ServedPlan, options: StartOptions): Site {
+  const tracing = createTracing(
+    plan.config,
+    options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
+  );
+  const ring = tracing?.ring;
+  // With --workers N, the primary asks every worker for its traces (admin.ts).
+  if (ring !== undefined) {
+    answerGathers(TRACES_TOPIC, (query) => {
+      const { list, id } = query as { list?: boolean; id?: string };
+      return list ? ring.list() : (ring.get(id ?? '') ?? null);
+    });
+  }
   return {
     logger: options.logger,
-    tracing: createTracing(
-      plan.config,
-      options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
-    ),
+    tracing,
     adminGuard:
       plan.config.admin.credential === undefined ? undefined : createAdminGuard(plan.config.admin.credential),
+    reload: options.reload,
   };
 }
 
@@ -161,18 +198,30 @@ function waitIdle(state: ListenerState, routing: Routing, graceMs: number): Prom
 }
 
 /** Reload and graceful shutdown. */
-function lifecycle(server: Server, url: string, state: ListenerState, site: Site): Gateway {
+function lifecycle(
+  server: Server,
+  url: string,
+  state: ListenerState,
+  site: Site,
+  admin: AdminListener | undefined,
+): Gateway {
   let closing: Promise<void> | undefined;
   return {
     server,
     url,
+    adminUrl: admin?.url,
     reload(plan) {
       const previous = state.current;
       state.current = routingOf(plan, site);
+      if (admin) admin.state.current = routingOf(plan, site, 'admin');
       void waitIdle(state, previous, previous.plan.shutdownGraceMs).then(() => previous.plan.close());
     },
     close() {
-      closing ??= shutdown(server, state, site);
+      closing ??= shutdown(server, state, site).finally(() => {
+        // The admin listener answers until the public one is done (a reload, traces of the drain).
+        admin?.server.close();
+        admin?.server.closeAllConnections();
+      });
       return closing;
     },
   };

@@ -3,9 +3,15 @@
  * one round trip, Redis's clock); every key has a TTL. An outage fails fast: no offline queue, a
  * short command timeout; the client reconnects by itself and the store works again when Redis is
  * back.
+ *
+ * Behind Redis Sentinel (`sentinel:`), the client asks the sentinels for the master and again
+ * after a failover. Against a Redis Cluster (`cluster:`) the same: every script and every transaction touches one
+ * key, so one hash slot, and needs no hash tag. During a master's failover the commands for its
+ * slots fail (the policies' onStoreError decides) until the cluster has promoted a replica and
+ * the client has followed the slot map (MOVED, or its own refresh).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { QuotaPeriod } from './periods.ts';
 import { PERIOD_COUNT_SCRIPT, SLIDING_WINDOW_SCRIPT } from './redis-scripts.ts';
@@ -103,10 +109,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   };
 }
 
-/** The client, connecting, with the store's scripts defined. */
+/** The client (one server, or a cluster), connecting, with the store's scripts defined. */
 function connect(options: RedisStoreOptions): RedisClient {
-  // Cast: ioredis types commands added by defineCommand only through declaration merging.
-  const client = new Redis(options.config.url, {
+  const settings: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs,
@@ -114,10 +119,66 @@ function connect(options: RedisStoreOptions): RedisClient {
     // Reconnect quickly and forever: the store works again as soon as Redis is back.
     retryStrategy: (times: number) => Math.min(50 * times, 1000),
     lazyConnect: false,
-  }) as unknown as RedisClient;
+  };
+  const { cluster, sentinel, url } = options.config;
+  // Cast: ioredis types commands added by defineCommand only through declaration merging.
+  const client = (cluster !== undefined
+    ? connectCluster(cluster, settings)
+    : sentinel !== undefined
+      ? connectSentinel(sentinel, url, settings)
+      : new Redis(url, settings)) as unknown as RedisClient;
   client.defineCommand('chorusWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
   client.defineCommand('chorusPeriod', { numberOfKeys: 1, lua: PERIOD_COUNT_SCRIPT });
   return client;
+}
+
+/** A Redis Cluster client: the same fail-fast settings for every node; follows failovers. */
+function connectCluster(seeds: readonly string[], settings: RedisOptions): Cluster {
+  const nodes = seeds.map(hostAndPort);
+  const first = new URL(seeds[0]!);
+  return new Cluster(nodes, {
+    enableOfflineQueue: false,
+    // Keep trying to reach the cluster (a restart of every node) rather than giving up.
+    clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
+    // A MOVED after a failover is followed at once; the map is also refreshed on its own.
+    slotsRefreshTimeout: 1000,
+    slotsRefreshInterval: 5000,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    redisOptions: {
+      ...settings,
+      ...(first.username === '' ? {} : { username: decodeURIComponent(first.username) }),
+      ...(first.password === '' ? {} : { password: decodeURIComponent(first.password) }),
+      ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  });
+}
+
+/** A client of whichever server the sentinels name master; it asks them again after a failover. */
+function connectSentinel(
+  sentinel: NonNullable<RedisStoreConfig['sentinel']>,
+  url: string,
+  settings: RedisOptions,
+): Redis {
+  const master = new URL(url);
+  return new Redis({
+    ...settings,
+    sentinels: sentinel.nodes.map(hostAndPort),
+    name: sentinel.name,
+    role: 'master',
+    ...(master.username === '' ? {} : { username: decodeURIComponent(master.username) }),
+    ...(master.password === '' ? {} : { password: decodeURIComponent(master.password) }),
+    ...(/^\/\d+$/.test(master.pathname) ? { db: Number(master.pathname.slice(1)) } : {}),
+    // Ask the sentinels again quickly: a failover takes the master away until they elect another.
+    sentinelRetryStrategy: (times: number) => Math.min(100 * times, 1000),
+    // Reconnect to the new master when a sentinel announces a switch, not only on an error.
+    failoverDetector: true,
+  });
+}
+
+function hostAndPort(seed: string): { host: string; port: number } {
+  const url = new URL(seed);
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port === '' ? 6379 : Number(url.port) };
 }
 
 /**

@@ -5,14 +5,36 @@
 import { z } from 'zod';
 import { sizeBytesSchema as bytes, timeoutMsSchema as milliseconds } from '../config/schema-parts.ts';
 
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL');
+
 /** The Redis server shared by the replicas of a gateway. */
 export const redisStoreSchema = z
   .strictObject({
-    url: z
-      .string()
-      .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+    url: redisUrl
       .default('redis://127.0.0.1:6379')
       .describe('The Redis URL (redis:// or rediss://, with user, password and db if needed).'),
+    cluster: z
+      .array(redisUrl)
+      .min(1)
+      .optional()
+      .describe(
+        'A Redis Cluster instead of one server: some of its nodes (redis:// URLs; the rest are discovered). The user and password of the first are used for all; url is ignored.',
+      ),
+    sentinel: z
+      .strictObject({
+        name: z
+          .string()
+          .min(1)
+          .describe('The master name the sentinels monitor (sentinel monitor <name> …).'),
+        nodes: z
+          .array(redisUrl)
+          .min(1)
+          .describe('Some of the sentinels (redis:// URLs of their host and port).'),
+      })
+      .optional()
+      .describe(
+        'Redis Sentinel instead of one fixed server: the sentinels say which server is the master, and the client follows a failover. The user and password of url are the master’s; url’s host is ignored.',
+      ),
     keyPrefix: z
       .string()
       .max(200)

@@ -14,7 +14,10 @@ export interface RunningServer {
 /** Most bytes a demo provider reads from a request body. */
 const BODY_LIMIT = 64 * 1024;
 
-/** Starts a server on 127.0.0.1:port (0: any free port). Handler errors answer 500. */
+/**
+ * Starts a server on 127.0.0.1:port (0: any free port); MEDIACO_BACKENDS_HOST changes the address
+ * (0.0.0.0 in a container, see serve.ts). Handler errors answer 500.
+ */
 export async function listen(handler: Handler, port = 0): Promise<RunningServer> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -28,7 +31,7 @@ export async function listen(handler: Handler, port = 0): Promise<RunningServer>
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, process.env.MEDIACO_BACKENDS_HOST ?? '127.0.0.1', () => resolve());
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
