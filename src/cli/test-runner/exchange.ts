@@ -45,7 +45,11 @@ export async function sendRequest(url: string, request: Exchange['request']): Pr
 }
 
 /** The ways the outcome and the calls differ from the expectation, as lines a person reads. */
-export function checkExchange(expect: Expectation, outcome: ExchangeOutcome, calls: RecordedCall[]): string[] {
+export function checkExchange(
+  expect: Expectation,
+  outcome: ExchangeOutcome,
+  calls: RecordedCall[],
+): string[] {
   const failures: string[] = [];
   if (expect.status !== undefined && expect.status !== outcome.status) {
     failures.push(`status: expected ${expect.status}, got ${outcome.status}${problemCode(outcome)}`);
@@ -65,7 +69,8 @@ export function checkExchange(expect: Expectation, outcome: ExchangeOutcome, cal
     }
   }
   if (expect.body !== undefined) {
-    for (const mismatch of differences(expect.body, outcome.body, '$')) failures.push(`body ${formatMismatch(mismatch)}`);
+    for (const mismatch of differences(expect.body, outcome.body, '$'))
+      failures.push(`body ${formatMismatch(mismatch)}`);
   }
   failures.push(...checkCalls(expect.calls ?? {}, calls));
   return failures;
@@ -75,7 +80,9 @@ function checkCalls(expected: NonNullable<Expectation['calls']>, calls: Recorded
   const failures: string[] = [];
   for (const call of calls) {
     if (!call.answered) {
-      failures.push(`${call.service}.${call.operation} was called with ${JSON.stringify(call.input)}, and no answer is declared for it`);
+      failures.push(
+        `${call.service}.${call.operation} was called with ${JSON.stringify(call.input)}, and no answer is declared for it`,
+      );
     }
   }
   for (const [key, want] of Object.entries(expected)) {

@@ -48,7 +48,8 @@ function compare(expected: unknown, actual: unknown, path: string, subset: boole
       });
       return;
     }
-    expected.forEach((item, index) => compare(item, actual[index], `${path}[${index}]`, subset, found));
+    for (const [index, item] of expected.entries())
+      compare(item, actual[index], `${path}[${index}]`, subset, found);
     return;
   }
   if (isRecord(expected)) {
@@ -64,7 +65,12 @@ function compare(expected: unknown, actual: unknown, path: string, subset: boole
     if (!subset) {
       for (const key of Object.keys(actual)) {
         if (!(key in expected))
-          found.push({ path: pathOf(path, key), expected: undefined, actual: actual[key], reason: 'not expected' });
+          found.push({
+            path: pathOf(path, key),
+            expected: undefined,
+            actual: actual[key],
+            reason: 'not expected',
+          });
       }
     }
     return;
@@ -95,7 +101,12 @@ function matchWith(matcher: Matcher, actual: unknown, path: string, found: Misma
     }
   } else if ('$regex' in matcher) {
     if (typeof actual !== 'string' || !new RegExp(matcher.$regex, 'u').test(actual)) {
-      found.push({ path, expected: matcher, actual, reason: `expected a string matching /${matcher.$regex}/` });
+      found.push({
+        path,
+        expected: matcher,
+        actual,
+        reason: `expected a string matching /${matcher.$regex}/`,
+      });
     }
   } else {
     compare(matcher.$subset, actual, path, true, found);

@@ -80,7 +80,9 @@ export async function openPlanUnderTest(
       deadlineBound: false,
     };
     try {
-      await currentCall.run({ service, kind, operation, answer }, () => call(request, { requestId: 'probe', logger: silent }));
+      await currentCall.run({ service, kind, operation, answer }, () =>
+        call(request, { requestId: 'probe', logger: silent }),
+      );
       return undefined;
     } catch (error) {
       return error;
@@ -118,8 +120,15 @@ function answerFromDeclared(
   (connector as { call: Connector['call'] }).call = (request: ConnectorCall, ctx) => {
     const declared = operations[request.operation];
     const list = declared === undefined ? [] : Array.isArray(declared) ? declared : [declared];
-    const answer = list.find((candidate) => candidate.input === undefined || contains(candidate.input, request.input));
-    calls.push({ service, operation: request.operation, input: request.input, answered: answer !== undefined });
+    const answer = list.find(
+      (candidate) => candidate.input === undefined || contains(candidate.input, request.input),
+    );
+    calls.push({
+      service,
+      operation: request.operation,
+      input: request.input,
+      answered: answer !== undefined,
+    });
     return currentCall.run({ service, kind, operation: request.operation, answer }, () => call(request, ctx));
   };
 }
@@ -138,7 +147,11 @@ async function withEnv<T>(env: Record<string, string>, run: () => Promise<T>): P
 }
 
 /** The config a test file names, relative to the file; else the one given on the command line. */
-export function configOf(testFile: string, named: string | undefined, fallback: string | undefined): string | undefined {
+export function configOf(
+  testFile: string,
+  named: string | undefined,
+  fallback: string | undefined,
+): string | undefined {
   if (named !== undefined) return path.resolve(path.dirname(testFile), named);
   return fallback;
 }

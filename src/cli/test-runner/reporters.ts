@@ -12,7 +12,8 @@ export function summaryLine(results: readonly TestResult[]): string {
 
 /** The report of all results. */
 export function report(name: ReporterName, results: readonly TestResult[]): string {
-  if (name === 'json') return `${JSON.stringify({ results: results.map(jsonOf), summary: summaryLine(results) }, null, 2)}\n`;
+  if (name === 'json')
+    return `${JSON.stringify({ results: results.map(jsonOf), summary: summaryLine(results) }, null, 2)}\n`;
   if (name === 'tap') return tap(results);
   if (name === 'junit') return junit(results);
   return human(results);
@@ -65,11 +66,21 @@ function junit(results: readonly TestResult[]): string {
 }
 
 function jsonOf(result: TestResult): Record<string, unknown> {
-  return { file: result.file, name: result.name, passed: result.passed, failures: result.failures, ms: result.ms };
+  return {
+    file: result.file,
+    name: result.name,
+    passed: result.passed,
+    failures: result.failures,
+    ms: result.ms,
+  };
 }
 
 function xml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

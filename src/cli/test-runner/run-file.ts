@@ -41,7 +41,15 @@ export async function runTestFile(
   const { file, tests } = loaded;
   const configFile = configOf(file, tests.config, fallbackConfig);
   if (configFile === undefined) {
-    return { issues: [{ file, path: ['config'], message: 'name the gateway config: config: ../gateway.yaml, or chorus test <config> <tests>' }] };
+    return {
+      issues: [
+        {
+          file,
+          path: ['config'],
+          message: 'name the gateway config: config: ../gateway.yaml, or chorus test <config> <tests>',
+        },
+      ],
+    };
   }
   const prepared: Prepared[] = [];
   const issues: ConfigIssue[] = [];
@@ -68,13 +76,17 @@ async function runTest(file: string, { test, index, plan }: Prepared): Promise<T
   const started = performance.now();
   const failures: string[] = [];
   const outcomes: ExchangeOutcome[] = [];
-  const exchanges = [{ request: test.request, expect: test.expect }, ...test.then];
+  const exchanges = [{ request: test.request, expect: test.expect }, ...test.next];
   for (const [step, exchange] of exchanges.entries()) {
-    const prefix = exchanges.length > 1 ? `request ${step + 1} (${exchange.request.method} ${exchange.request.path}): ` : '';
+    const prefix =
+      exchanges.length > 1
+        ? `request ${step + 1} (${exchange.request.method} ${exchange.request.path}): `
+        : '';
     try {
       const outcome = await sendRequest(plan.url, exchange.request);
       outcomes.push(outcome);
-      for (const failure of checkExchange(exchange.expect, outcome, plan.takeCalls())) failures.push(prefix + failure);
+      for (const failure of checkExchange(exchange.expect, outcome, plan.takeCalls()))
+        failures.push(prefix + failure);
     } catch (error) {
       failures.push(`${prefix}the request failed: ${(error as Error).message}`);
       break;
@@ -87,16 +99,17 @@ async function runTest(file: string, { test, index, plan }: Prepared): Promise<T
 /** The file's answers, then the test's (a test's answers for an operation replace the file's). */
 function mergeBackends(shared: DeclaredBackends, own: DeclaredBackends): DeclaredBackends {
   const merged: DeclaredBackends = { ...shared };
-  for (const [service, operations] of Object.entries(own)) merged[service] = { ...shared[service], ...operations };
+  for (const [service, operations] of Object.entries(own))
+    merged[service] = { ...shared[service], ...operations };
   return merged;
 }
 
 /** Matchers that cannot work ($type of no type, a bad $regex), at their position. */
 function expectationIssues(loaded: LoadedTestFile, test: TestCase, index: number): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const exchanges = [test.expect, ...test.then.map((entry) => entry.expect)];
+  const exchanges = [test.expect, ...test.next.map((entry) => entry.expect)];
   exchanges.forEach((expect, step) => {
-    const at = step === 0 ? ['tests', index, 'expect'] : ['tests', index, 'then', step - 1, 'expect'];
+    const at = step === 0 ? ['tests', index, 'expect'] : ['tests', index, 'next', step - 1, 'expect'];
     const problem = matcherProblem(expect);
     if (problem !== undefined) issues.push(located(loaded, at, problem));
   });
@@ -127,13 +140,39 @@ async function answerIssues(
           ? declared.map((answer, at) => [answer, [...base, service, operation, at]])
           : [[declared, [...base, service, operation]]];
         for (const [answer, at] of list) {
-          if (!((kind === 'soap' && answer.output !== undefined) || (kind === 'grpc' && answer.message !== undefined))) continue;
+          if (
+            !(
+              (kind === 'soap' && answer.output !== undefined) ||
+              (kind === 'grpc' && answer.message !== undefined)
+            )
+          )
+            continue;
           const error = await plan.probe(service, operation, { ...answer, latency: 0 });
           if (error instanceof ChorusError && error.code === 'CHORUS_UPSTREAM_DECODE') {
-            issues.push(located(loaded, [...at, kind === 'soap' ? 'output' : 'message'], `the declared answer does not fit: ${error.message}`));
-          } else if (error instanceof ChorusError && error.code === 'CHORUS_UPSTREAM_PROTOCOL' && kind === 'grpc') {
-            issues.push(located(loaded, [...at, 'message'], `the declared message does not fit the proto: ${error.message}`));
-          } else if (error instanceof ChorusError && error.code === 'CHORUS_INTERNAL' && /unknown operation|no operation/i.test(error.message)) {
+            issues.push(
+              located(
+                loaded,
+                [...at, kind === 'soap' ? 'output' : 'message'],
+                `the declared answer does not fit: ${error.message}`,
+              ),
+            );
+          } else if (
+            error instanceof ChorusError &&
+            error.code === 'CHORUS_UPSTREAM_PROTOCOL' &&
+            kind === 'grpc'
+          ) {
+            issues.push(
+              located(
+                loaded,
+                [...at, 'message'],
+                `the declared message does not fit the proto: ${error.message}`,
+              ),
+            );
+          } else if (
+            error instanceof ChorusError &&
+            error.code === 'CHORUS_INTERNAL' &&
+            /unknown operation|no operation/i.test(error.message)
+          ) {
             issues.push(located(loaded, [...at], error.message));
           }
         }
@@ -145,5 +184,7 @@ async function answerIssues(
 
 function located(loaded: LoadedTestFile, at: (string | number)[], message: string): ConfigIssue {
   const position = loaded.locate(at);
-  return position === undefined ? { file: loaded.file, path: at, message } : { file: loaded.file, path: at, message, position };
+  return position === undefined
+    ? { file: loaded.file, path: at, message }
+    : { file: loaded.file, path: at, message, position };
 }

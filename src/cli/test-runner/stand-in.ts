@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import { type Client, Metadata, status as grpcStatus } from '@grpc/grpc-js';
+import { type Client, status as grpcStatus, Metadata } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
 import { type Msg, type NatsConnection, headers as natsHeaders } from 'nats';
 import { type Dispatcher, Pool } from 'undici';
@@ -92,7 +92,8 @@ class StandInPool extends Pool {
       if (wire instanceof Error) return fail(wire);
       done = true;
       const raw: Buffer[] = [];
-      for (const [name, value] of Object.entries(wire.headers)) raw.push(Buffer.from(name), Buffer.from(value));
+      for (const [name, value] of Object.entries(wire.headers))
+        raw.push(Buffer.from(name), Buffer.from(value));
       raw.push(Buffer.from('content-length'), Buffer.from(String(wire.body.length)));
       legacy.onHeaders?.(wire.status, raw, () => {}, 'stand-in');
       if (wire.body.length > 0) legacy.onData?.(wire.body);
@@ -136,7 +137,16 @@ class StandInNats {
       for (const [name, value] of Object.entries(answer.headers)) headers.set(name, value);
     }
     const text = (): string => Buffer.from(data).toString('utf8');
-    return { subject, sid: 0, reply: '', data, headers, respond: () => false, string: text, json: () => JSON.parse(text()) } as unknown as Msg;
+    return {
+      subject,
+      sid: 0,
+      reply: '',
+      data,
+      headers,
+      respond: () => false,
+      string: text,
+      json: () => JSON.parse(text()),
+    } as unknown as Msg;
   }
 
   publish(): void {}
@@ -153,12 +163,13 @@ class StandInNats {
     this.#close();
     return Promise.resolve();
   }
+  /** No status events: the stream ends when the connection closes. */
   status(): AsyncIterable<never> {
     const closed = this.#closed;
     return {
-      async *[Symbol.asyncIterator]() {
-        await closed;
-      },
+      [Symbol.asyncIterator]: () => ({
+        next: () => closed.then(() => ({ done: true as const, value: undefined as never })),
+      }),
     };
   }
 }
@@ -207,7 +218,10 @@ class StandInGrpc {
       try {
         end(grpcStatus.OK, 'OK', this.#encode(current.service, path, answer.message ?? {}));
       } catch (error) {
-        end(grpcStatus.INTERNAL, `chorus test: the declared message does not encode: ${(error as Error).message}`);
+        end(
+          grpcStatus.INTERNAL,
+          `chorus test: the declared message does not encode: ${(error as Error).message}`,
+        );
       }
     });
     return call;
@@ -216,7 +230,9 @@ class StandInGrpc {
   #encode(service: string, path: string, message: unknown): Buffer {
     const definition = this.#protoOf(service) ?? {};
     for (const entry of Object.values(definition)) {
-      for (const method of Object.values(entry as Record<string, { path?: string; responseSerialize?: (m: unknown) => Buffer }>)) {
+      for (const method of Object.values(
+        entry as Record<string, { path?: string; responseSerialize?: (m: unknown) => Buffer }>,
+      )) {
         if (method?.path === path && method.responseSerialize) return method.responseSerialize(message);
       }
     }

@@ -43,12 +43,15 @@ export async function testCommand(args: readonly string[]): Promise<number> {
   }
   const reporter = (values.reporter ?? 'human') as ReporterName;
   if (!REPORTERS.includes(reporter)) {
-    process.stderr.write(`chorus test: --reporter must be one of ${REPORTERS.join(', ')}, got "${reporter}"\n`);
+    process.stderr.write(
+      `chorus test: --reporter must be one of ${REPORTERS.join(', ')}, got "${reporter}"\n`,
+    );
     return 1;
   }
   let config: string | undefined;
   const named = [...positionals];
-  if (named[0] !== undefined && !isTestPath(named[0]) && CONFIG_FILE.test(named[0])) config = path.resolve(named.shift()!);
+  if (named[0] !== undefined && !isTestPath(named[0]) && CONFIG_FILE.test(named[0]))
+    config = path.resolve(named.shift()!);
   let files: string[];
   try {
     files = findTestFiles(named.length > 0 ? named : [config === undefined ? '.' : path.dirname(config)]);
@@ -69,15 +72,30 @@ export async function testCommand(args: readonly string[]): Promise<number> {
       issues.push(...loaded.issues);
       continue;
     }
-    const ran = await runTestFile({ file, tests: loaded.loaded.config, locate: loaded.loaded.locate }, config, filter);
+    const ran = await runTestFile(
+      { file, tests: loaded.loaded.config, locate: loaded.loaded.locate },
+      config,
+      filter,
+    );
     if ('issues' in ran) issues.push(...ran.issues);
     else results.push(...ran.results);
   }
   if (issues.length > 0) {
     for (const issue of sortIssues(issues)) process.stderr.write(`${formatIssue(issue)}\n`);
-    process.stderr.write(`${issues.length} problem${issues.length === 1 ? '' : 's'} found; no test ran for ${issues.length === 1 ? 'it' : 'them'}\n`);
+    process.stderr.write(
+      `${issues.length} problem${issues.length === 1 ? '' : 's'} found; no test ran for ${issues.length === 1 ? 'it' : 'them'}\n`,
+    );
   }
-  process.stdout.write(report(reporter, results.map((result) => ({ ...result, file: path.relative(process.cwd(), result.file) || result.file }))));
+  if (issues.length > 0 && results.length === 0) return 1;
+  process.stdout.write(
+    report(
+      reporter,
+      results.map((result) => ({
+        ...result,
+        file: path.relative(process.cwd(), result.file) || result.file,
+      })),
+    ),
+  );
   if (values.update) {
     const updated = updateExpectations(results);
     process.stdout.write(`updated the expectations of ${updated} test${updated === 1 ? '' : 's'}\n`);

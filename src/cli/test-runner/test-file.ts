@@ -10,10 +10,25 @@ import { durationMsSchema } from '../../config/schema-parts.ts';
 /** One answer of a service operation; which keys apply depends on the service's kind. */
 export const answerSchema = z
   .object({
-    input: z.unknown().optional().describe('Answers only calls whose input contains this (matchers allowed).'),
-    status: z.number().int().min(100).max(599).optional().describe('http, xml, soap, graphql: the HTTP status.'),
-    headers: z.record(z.string(), z.string()).optional().describe('Answer headers (HTTP) or message headers (NATS).'),
-    body: z.unknown().optional().describe('http, xml: the body (an object is sent as JSON, or as XML for xml).'),
+    input: z
+      .unknown()
+      .optional()
+      .describe('Answers only calls whose input contains this (matchers allowed).'),
+    status: z
+      .number()
+      .int()
+      .min(100)
+      .max(599)
+      .optional()
+      .describe('http, xml, soap, graphql: the HTTP status.'),
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Answer headers (HTTP) or message headers (NATS).'),
+    body: z
+      .unknown()
+      .optional()
+      .describe('http, xml: the body (an object is sent as JSON, or as XML for xml).'),
     data: z.unknown().optional().describe('graphql: the answer\'s "data".'),
     errors: z.array(z.unknown()).optional().describe('graphql: the answer\'s "errors".'),
     output: z.unknown().optional().describe('soap: the output content, checked against the WSDL.'),
@@ -29,7 +44,10 @@ export const answerSchema = z
       .optional()
       .describe('grpc: end the call with this status instead of a message.'),
     reply: z.unknown().optional().describe('nats: the reply (JSON).'),
-    failure: z.enum(['timeout', 'transport']).optional().describe('No answer at all: hang, or refuse the connection.'),
+    failure: z
+      .enum(['timeout', 'transport'])
+      .optional()
+      .describe('No answer at all: hang, or refuse the connection.'),
     latency: durationMsSchema.optional().describe('Wait this long before answering, e.g. "200ms".'),
   })
   .strict();
@@ -46,7 +64,10 @@ export type DeclaredBackends = z.output<typeof backendsSchema>;
 
 const requestSchema = z
   .object({
-    method: z.string().regex(/^[A-Z]+$/).default('GET'),
+    method: z
+      .string()
+      .regex(/^[A-Z]+$/)
+      .default('GET'),
     path: z.string().startsWith('/'),
     headers: z.record(z.string(), z.string()).default({}),
     body: z.unknown().optional().describe('Sent as JSON.'),
@@ -55,9 +76,7 @@ const requestSchema = z
 
 const callExpectation = z.union([
   z.number().int().min(0),
-  z
-    .object({ times: z.number().int().min(0).optional(), input: z.unknown().optional() })
-    .strict(),
+  z.object({ times: z.number().int().min(0).optional(), input: z.unknown().optional() }).strict(),
 ]);
 
 const expectSchema = z
@@ -65,8 +84,14 @@ const expectSchema = z
     status: z.number().int().optional(),
     headers: z.record(z.string(), z.unknown()).optional().describe('Each named header (matchers allowed).'),
     body: z.unknown().optional().describe('The whole body (matchers allowed; $subset for part of it).'),
-    calls: z.record(z.string(), callExpectation).optional().describe('"service.operation": times, or { times, input }.'),
-    partial: z.array(z.string()).optional().describe('The steps chorus-partial names; [] for a whole answer.'),
+    calls: z
+      .record(z.string(), callExpectation)
+      .optional()
+      .describe('"service.operation": times, or { times, input }.'),
+    partial: z
+      .array(z.string())
+      .optional()
+      .describe('The steps chorus-partial names; [] for a whole answer.'),
   })
   .strict();
 
@@ -83,7 +108,10 @@ const testSchema = z
     backends: backendsSchema.default({}),
     request: requestSchema,
     expect: expectSchema.default({}),
-    then: z.array(exchangeSchema).default([]).describe('More requests on the same gateway (its caches kept).'),
+    next: z
+      .array(exchangeSchema)
+      .default([])
+      .describe('More requests on the same gateway (its caches kept).'),
   })
   .strict();
 

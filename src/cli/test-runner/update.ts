@@ -9,12 +9,18 @@ import type { TestResult } from './run-file.ts';
 /** Rewrites the expectations of the failed results; returns how many tests were updated. */
 export function updateExpectations(results: readonly TestResult[]): number {
   let updated = 0;
-  for (const [file, list] of groupBy(results.filter((result) => !result.passed), (result) => result.file)) {
+  for (const [file, list] of groupBy(
+    results.filter((result) => !result.passed),
+    (result) => result.file,
+  )) {
     if (!/\.ya?ml$/.test(file)) continue;
     const doc = parseDocument(readFileSync(file, 'utf8'));
     for (const result of list) {
       result.outcomes.forEach((outcome, step) => {
-        const at = step === 0 ? ['tests', result.index, 'expect'] : ['tests', result.index, 'then', step - 1, 'expect'];
+        const at =
+          step === 0
+            ? ['tests', result.index, 'expect']
+            : ['tests', result.index, 'next', step - 1, 'expect'];
         doc.setIn([...at, 'status'], outcome.status);
         const marker = outcome.headers['chorus-partial'];
         doc.setIn([...at, 'partial'], marker === undefined ? [] : marker.split(','));

@@ -1,0 +1,125 @@
+/**
+ * `chorus test` as a user runs it: a separate process over test files, its report and exit code.
+ * The MediaCo suite needs no backend process: the connectors' transports are stood in for.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../bin/chorus.js', import.meta.url));
+const MEDIACO = fileURLToPath(new URL('../examples/mediaco/gateway.yaml', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'chorus-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // No broker or backend address is reachable: whatever the tests need must be stood in for.
+    const env = { ...process.env, NATS_URL: 'nats://127.0.0.1:1', LOOKUP_URL: 'http://127.0.0.1:1' };
+    execFile(process.execPath, [CLI, 'test', ...args], { timeout: 50_000, env }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A test file in the temporary folder, calling the MediaCo gateway. */
+function testFile(name: string, yaml: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, `config: ${JSON.stringify(MEDIACO)}\n${yaml}`);
+  return file;
+}
+
+const ALBUM_TEST = `tests:
+  - name: an album
+    request: { path: /catalog/items/mc-0101, headers: { x-api-key: mediaco-demo-pro-key } }
+    backends:
+      lookup:
+        locate: { body: { id: mc-0101, provider: nordic-music, ref: "7" } }
+      ratings-http:
+        get: { body: null }
+      nordic-music:
+        GetAlbum:
+          output:
+            album: { albumId: 7, title: Polar Echoes, artist: Saga North, year: YEAR, genre: folk }
+    expect:
+      status: 200
+      body: { $subset: { title: Polar Echoes, year: 2003, genres: [folk] } }
+`;
+
+describe('chorus test', () => {
+  test('the MediaCo suite passes with no backend running, every test on its own line', async () => {
+    const { code, stdout, stderr } = await run([MEDIACO]);
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /✔ an album comes from nordic-music over SOAP/);
+    assert.match(stdout, /✔ with RATINGS_TRANSPORT=nats the rating comes by NATS request\/reply/);
+    assert.match(stdout, /✔ the cached item is served from cache until a review drops it/);
+    assert.match(stdout, /^23 passed, 0 failed$/m);
+  });
+
+  test('a wrong expectation fails with a diff at its JSON path and exit code 1', async () => {
+    const file = testFile(
+      'wrong.test.yaml',
+      ALBUM_TEST.replace('YEAR', '2003').replace('genres: [folk]', 'genres: [jazz]'),
+    );
+    const { code, stdout } = await run([file]);
+    assert.equal(code, 1);
+    assert.match(stdout, /✖ an album/);
+    assert.match(stdout, /body at \$\.genres\[0\]: differs\n\s+expected: "jazz"\n\s+actual: {3}"folk"/);
+    assert.match(stdout, /^0 passed, 1 failed$/m);
+  });
+
+  test('a SOAP answer its WSDL does not allow fails at load, at the answer', async () => {
+    const file = testFile('bad-soap.test.yaml', ALBUM_TEST.replace('YEAR', 'nineteen'));
+    const { code, stdout, stderr } = await run([file]);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    const line = ALBUM_TEST.split('\n').findIndex((text) => text.includes('output:')) + 3; // the config line, 1-based, the value below the key
+    assert.match(
+      stderr,
+      new RegExp(
+        `bad-soap\\.test\\.yaml:${line}:\\d+ the declared answer does not fit: .*year is "nineteen", not an integer`,
+      ),
+    );
+  });
+
+  test('a malformed test file is reported at file:line:col without a stack trace', async () => {
+    const file = testFile('broken.test.yaml', 'tests:\n  - name: x\n    request: { path: /x\n');
+    const { code, stderr } = await run([file]);
+    assert.equal(code, 1);
+    assert.match(stderr, /broken\.test\.yaml:\d+:\d+ YAML syntax/);
+    assert.doesNotMatch(stderr, /at .*\.ts:\d+/);
+  });
+
+  test('an unknown key in a test is reported with its position', async () => {
+    const file = testFile(
+      'typo.test.yaml',
+      'tests:\n  - name: x\n    request: { path: /x }\n    expekt: {}\n',
+    );
+    const { code, stderr } = await run([file]);
+    assert.equal(code, 1);
+    assert.match(stderr, /typo\.test\.yaml:5:5 unknown key "expekt"/);
+  });
+
+  test('--reporter junit and --filter pick the tests and write JUnit XML', async () => {
+    const { code, stdout } = await run([MEDIACO, '--filter', 'GraphQL', '--reporter', 'junit']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /<testsuites tests="1" failures="0">/);
+    assert.match(stdout, /<testcase name="a series comes from anime-tv over GraphQL"/);
+  });
+
+  test('--update rewrites a failing expectation from the answer, and the test then passes', async () => {
+    const file = testFile(
+      'update.test.yaml',
+      ALBUM_TEST.replace('YEAR', '2003').replace('status: 200', 'status: 201'),
+    );
+    assert.equal((await run([file, '--update'])).code, 0);
+    assert.match(readFileSync(file, 'utf8'), /status: 200/);
+    const { code, stdout } = await run([file]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^1 passed, 0 failed$/m);
+  });
+});
