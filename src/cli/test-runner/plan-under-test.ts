@@ -127,7 +127,8 @@ function answerFromDeclared(
       service,
       operation: request.operation,
       input: request.input,
-      answered: answer !== undefined,
+      // A mock service has no backend to stand in for: its own answers are the declared ones.
+      answered: answer !== undefined || kind === 'mock',
     });
     return currentCall.run({ service, kind, operation: request.operation, answer }, () => call(request, ctx));
   };
