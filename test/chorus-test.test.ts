@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -122,4 +122,89 @@ describe('chorus test', () => {
     assert.equal(code, 0, stdout);
     assert.match(stdout, /^1 passed, 0 failed$/m);
   });
+
+  test('gRPC messages and statuses and AMQP replies are declared in their own terms', async () => {
+    const fixtures = fileURLToPath(new URL('../src/connectors/grpc/fixtures/', import.meta.url));
+    for (const proto of ['catalog.proto', 'common.proto'])
+      copyFileSync(path.join(fixtures, proto), path.join(dir, proto));
+    writeFileSync(path.join(dir, 'gateway.yaml'), GRPC_AMQP_GATEWAY);
+    writeFileSync(path.join(dir, 'item.test.yaml'), GRPC_AMQP_TESTS);
+    const { code, stdout, stderr } = await run([path.join(dir, 'item.test.yaml')]);
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /^3 passed, 0 failed$/m);
+  });
 });
+
+const GRPC_AMQP_GATEWAY = `services:
+  catalog:
+    kind: grpc
+    url: grpc://127.0.0.1:1
+    proto: catalog.proto
+    service: catalog.v1.Catalog
+    timeout: 300ms
+  prices:
+    kind: amqp
+    url: amqp://127.0.0.1:1
+    operations:
+      quote: { routingKey: prices.quote }
+      audit: { mode: publish, routingKey: prices.audit }
+endpoints:
+  - id: item
+    method: GET
+    path: /items/{id}
+    flow:
+      - id: item
+        call: catalog.GetItem
+        input: { message: { id: "{{ request.params.id }}" } }
+      - id: price
+        call: prices.quote
+        input: { body: { id: "{{ request.params.id }}" } }
+        onError: { fallback: "null" }
+      - id: audit
+        call: prices.audit
+        input: { body: { id: "{{ request.params.id }}" } }
+    response:
+      body:
+        id: "{{ steps.item.id }}"
+        title: "{{ steps.item.title }}"
+        views: "{{ steps.item.views }}"
+        kind: "{{ steps.item.kind }}"
+        price: "{{ steps.price }}"
+`;
+
+const GRPC_AMQP_TESTS = `config: gateway.yaml
+tests:
+  - name: grpc message and amqp reply
+    request: { path: /items/i-1 }
+    backends:
+      catalog:
+        GetItem: { input: { message: { id: i-1 } }, message: { id: i-1, title: Dune, views: "42", kind: BOOK } }
+      prices:
+        quote: { reply: { amount: 9.5 } }
+        audit: {}
+    expect:
+      status: 200
+      body: { id: i-1, title: Dune, views: "42", kind: BOOK, price: { amount: 9.5 } }
+      calls: { catalog.GetItem: 1, prices.quote: 1, prices.audit: 1 }
+  - name: grpc NOT_FOUND status and amqp unroutable
+    request: { path: /items/i-2 }
+    backends:
+      catalog:
+        GetItem: { grpcStatus: { code: 5, message: no such item } }
+      prices:
+        quote: { failure: transport }
+        audit: {}
+    expect:
+      status: 502
+      body: { $subset: { code: CHORUS_UPSTREAM_PROTOCOL, grpcStatus: NOT_FOUND } }
+  - name: a grpc timeout
+    request: { path: /items/i-3 }
+    backends:
+      catalog:
+        GetItem: { failure: timeout }
+      prices:
+        quote: { reply: 1 }
+        audit: {}
+    expect:
+      status: 504
+`;

@@ -6,6 +6,7 @@
  */
 import type { Client as GrpcClient } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
+import type { ChannelModel } from 'amqplib';
 import type { ConnectionOptions, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Pool } from 'undici';
@@ -127,6 +128,8 @@ export interface TransportStandIn {
   readonly natsConnect: (options: ConnectionOptions) => Promise<NatsConnection>;
   /** A gRPC client whose unary calls are answered in process. */
   readonly grpcClient: (address: string) => GrpcClient;
+  /** Replaces amqplib's `connect`. */
+  readonly amqpConnect: (url: string, options: object) => Promise<ChannelModel>;
 }
 
 /** Builds a connector from its service config, or reports issues. */

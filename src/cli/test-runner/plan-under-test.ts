@@ -11,8 +11,9 @@ import type { Connector, ConnectorCall } from '../../contracts/connector.ts';
 import { compilePlan } from '../../gateway.ts';
 import { loadConfig, type ResolvedConfig } from '../../modules.ts';
 import { type Gateway, startGateway } from '../../server/server.ts';
+import { currentCall } from './current-call.ts';
 import { contains } from './match.ts';
-import { createStandIn, currentCall } from './stand-in.ts';
+import { createStandIn } from './stand-in.ts';
 import type { DeclaredAnswer, DeclaredBackends } from './test-file.ts';
 
 /** One call a connector was asked to make. */

@@ -4,7 +4,6 @@
  * by the test's connector wrapper, see plan-under-test.ts), which says which declared answer the
  * stand-in gives; the connector builds its request and decodes the answer with its own code.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { type Client, status as grpcStatus, Metadata } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
@@ -13,20 +12,10 @@ import { type Dispatcher, Pool } from 'undici';
 import { loadProtos } from '../../connectors/grpc/grpc-operations.ts';
 import type { GrpcServiceConfig } from '../../connectors/grpc/schema.ts';
 import type { TransportStandIn } from '../../contracts/connector.ts';
+import { type CurrentCall, currentCall } from './current-call.ts';
+import { connectAmqpStandIn } from './stand-in-amqp.ts';
 import type { DeclaredAnswer } from './test-file.ts';
 import { httpWireAnswer, replyBytes, type WireAnswer } from './wire.ts';
-
-/** The call a stand-in is answering. */
-export interface CurrentCall {
-  readonly service: string;
-  readonly kind: string;
-  readonly operation: string;
-  /** undefined: no declared answer matched; the call fails as a refused connection. */
-  readonly answer: DeclaredAnswer | undefined;
-}
-
-/** Set around every connector call of a plan under test. */
-export const currentCall = new AsyncLocalStorage<CurrentCall>();
 
 /** What the gRPC stand-in needs to encode messages: the services' configs and the config's folder. */
 export interface StandInSources {
@@ -48,6 +37,7 @@ export function createStandIn(sources: StandInSources): TransportStandIn {
     httpPool: (origin) => new StandInPool(origin),
     natsConnect: () => Promise.resolve(new StandInNats() as unknown as NatsConnection),
     grpcClient: () => new StandInGrpc(protoOf) as unknown as Client,
+    amqpConnect: connectAmqpStandIn,
   };
 }
 
