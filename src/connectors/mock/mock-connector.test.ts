@@ -47,20 +47,30 @@ describe('mock connector', () => {
   test('an answer template reads the call input as request', async () => {
     const connector = await connect({
       operations: {
-        forItem: { answer: { id: '{{ request.params.id }}', label: 'for {{ request.params.id }}', items: [1, 2] } },
+        forItem: {
+          answer: { id: '{{ request.params.id }}', label: 'for {{ request.params.id }}', items: [1, 2] },
+        },
       },
     });
-    const result = await connector.call(callOf('forItem', { input: { params: { id: 'mc-7' } } }), callContext);
+    const result = await connector.call(
+      callOf('forItem', { input: { params: { id: 'mc-7' } } }),
+      callContext,
+    );
     assert.deepEqual(result.output, { id: 'mc-7', label: 'for mc-7', items: [1, 2] });
   });
 
   test('an answer file (YAML or JSON) is read once at load, relative to the config', async () => {
     writeFileSync(path.join(dir, 'answer.yaml'), 'top:\n  - "{{ request.query.q }}"\n');
     writeFileSync(path.join(dir, 'answer.json'), '{"ok": true}');
-    const connector = await connect({ operations: { a: { file: 'answer.yaml' }, b: { file: 'answer.json' } } });
-    assert.deepEqual((await connector.call(callOf('a', { input: { query: { q: 'x' } } }), callContext)).output, {
-      top: ['x'],
+    const connector = await connect({
+      operations: { a: { file: 'answer.yaml' }, b: { file: 'answer.json' } },
     });
+    assert.deepEqual(
+      (await connector.call(callOf('a', { input: { query: { q: 'x' } } }), callContext)).output,
+      {
+        top: ['x'],
+      },
+    );
     assert.deepEqual((await connector.call(callOf('b'), callContext)).output, { ok: true });
   });
 
@@ -73,11 +83,16 @@ describe('mock connector', () => {
 
   test('a latency past the call time limit fails as a timeout', async () => {
     const connector = await connect({ operations: { slow: { answer: 1, latency: '5s' } } });
-    await assert.rejects(connector.call(callOf('slow', { timeoutMs: 30 }), callContext), isCode('CHORUS_UPSTREAM_TIMEOUT'));
+    await assert.rejects(
+      connector.call(callOf('slow', { timeoutMs: 30 }), callContext),
+      isCode('CHORUS_UPSTREAM_TIMEOUT'),
+    );
   });
 
   test('failureRate 1 fails every call as unavailable; 0 never', async () => {
-    const connector = await connect({ operations: { down: { answer: 1, failureRate: 1 }, up: { answer: 1 } } });
+    const connector = await connect({
+      operations: { down: { answer: 1, failureRate: 1 }, up: { answer: 1 } },
+    });
     await assert.rejects(connector.call(callOf('down'), callContext), isCode('CHORUS_UPSTREAM_UNAVAILABLE'));
     for (let i = 0; i < 20; i++) assert.equal((await connector.call(callOf('up'), callContext)).output, 1);
   });
@@ -91,7 +106,11 @@ describe('mock connector', () => {
 
   test('a bad template and a missing file are load issues at their keys', async () => {
     const built = await build({
-      operations: { a: { answer: { x: '{{ request.( }}' } }, b: { file: 'nope.json' }, c: { answer: 1, file: 'x' } },
+      operations: {
+        a: { answer: { x: '{{ request.( }}' } },
+        b: { file: 'nope.json' },
+        c: { answer: 1, file: 'x' },
+      },
     });
     assert.ok('issues' in built);
     const paths = built.issues.map((issue) => issue.path.join('.'));
