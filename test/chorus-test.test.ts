@@ -123,6 +123,27 @@ describe('chorus test', () => {
     assert.match(stdout, /^1 passed, 0 failed$/m);
   });
 
+  test('a TypeScript test file exporting the same object runs like a YAML one', async () => {
+    const file = path.join(dir, 'typed.test.ts');
+    writeFileSync(
+      file,
+      `export default {
+  config: ${JSON.stringify(MEDIACO)},
+  tests: [
+    {
+      name: 'a key that is not known answers 401',
+      request: { path: '/catalog/items/mc-0001', headers: { 'x-api-key': 'not-a-key' } },
+      expect: { status: 401, calls: { 'lookup.locate': 0 } },
+    },
+  ],
+};
+`,
+    );
+    const { code, stdout, stderr } = await run([file]);
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /✔ a key that is not known answers 401/);
+  });
+
   test('gRPC messages and statuses and AMQP replies are declared in their own terms', async () => {
     const fixtures = fileURLToPath(new URL('../src/connectors/grpc/fixtures/', import.meta.url));
     for (const proto of ['catalog.proto', 'common.proto'])
