@@ -123,6 +123,35 @@ describe('chorus test', () => {
     assert.match(stdout, /^1 passed, 0 failed$/m);
   });
 
+  test('declared GraphQL data the schema does not allow fails the call as the service would', async () => {
+    const file = path.join(dir, 'graphql.test.yaml');
+    copyFileSync(
+      fileURLToPath(new URL('../examples/mediaco/tests/anime-tv.graphql', import.meta.url)),
+      path.join(dir, 'anime-tv.graphql'),
+    );
+    writeFileSync(
+      file,
+      `config: ${JSON.stringify(MEDIACO)}
+graphqlSchemas: { anime-tv: anime-tv.graphql }
+tests:
+  - name: a series whose premiere year is not an Int
+    request: { path: /catalog/items/mc-0201, headers: { x-api-key: mediaco-demo-pro-key } }
+    backends:
+      lookup: { locate: { body: { id: mc-0201, provider: anime-tv, ref: s-9 } } }
+      ratings-http: { get: { body: null } }
+      anime-tv:
+        series: { data: { series: { id: s-9, title: T, premiered: "twenty eleven", studio: S, genres: [], episodeCount: 1 } } }
+    expect: { status: 200 }
+`,
+    );
+    const { code, stdout } = await run([file]);
+    assert.equal(code, 1);
+    assert.match(
+      stdout,
+      /status: expected 200, got 502 \(CHORUS_UPSTREAM_PROTOCOL: .*Int cannot represent non-integer value: "twenty eleven"\)/,
+    );
+  });
+
   test('a TypeScript test file exporting the same object runs like a YAML one', async () => {
     const file = path.join(dir, 'typed.test.ts');
     writeFileSync(

@@ -3,6 +3,9 @@ import { contains, differences, formatMismatch } from './match.ts';
 import type { RecordedCall } from './plan-under-test.ts';
 import type { Exchange, Expectation } from './test-file.ts';
 
+/** Body differences shown per request; a wrong answer altogether would otherwise bury the first lines. */
+const MAX_SHOWN = 8;
+
 /** What the gateway answered. */
 export interface ExchangeOutcome {
   readonly status: number;
@@ -69,8 +72,9 @@ export function checkExchange(
     }
   }
   if (expect.body !== undefined) {
-    for (const mismatch of differences(expect.body, outcome.body, '$'))
-      failures.push(`body ${formatMismatch(mismatch)}`);
+    const found = differences(expect.body, outcome.body, '$');
+    for (const mismatch of found.slice(0, MAX_SHOWN)) failures.push(`body ${formatMismatch(mismatch)}`);
+    if (found.length > MAX_SHOWN) failures.push(`body: … and ${found.length - MAX_SHOWN} more differences`);
   }
   failures.push(...checkCalls(expect.calls ?? {}, calls));
   return failures;

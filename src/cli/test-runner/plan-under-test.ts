@@ -4,6 +4,7 @@
  * served on a loopback port so requests go through the whole request path as a client's do.
  */
 import path from 'node:path';
+import type { GraphQLSchema } from 'graphql';
 import { pino } from 'pino';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { GrpcServiceConfig } from '../../connectors/grpc/schema.ts';
@@ -12,6 +13,7 @@ import { compilePlan } from '../../gateway.ts';
 import { loadConfig, type ResolvedConfig } from '../../modules.ts';
 import { type Gateway, startGateway } from '../../server/server.ts';
 import { currentCall } from './current-call.ts';
+import { schemasByEndpoint } from './graphql-schemas.ts';
 import { contains } from './match.ts';
 import { createStandIn } from './stand-in.ts';
 import type { DeclaredAnswer, DeclaredBackends } from './test-file.ts';
@@ -46,6 +48,7 @@ export async function openPlanUnderTest(
   configFile: string,
   env: Record<string, string>,
   backends: DeclaredBackends,
+  graphqlSchemas: ReadonlyMap<string, GraphQLSchema> = new Map(),
 ): Promise<PlanUnderTest | { issues: ConfigIssue[] }> {
   const fullEnv = { ...process.env, ...env };
   const loaded = await loadConfig(configFile, { env: fullEnv });
@@ -53,6 +56,7 @@ export async function openPlanUnderTest(
   const config = loaded.loaded.config;
   const standIn = createStandIn({
     baseDir: loaded.loaded.baseDir,
+    graphqlSchemas: schemasByEndpoint(config.services, graphqlSchemas),
     grpcServices: (name) => {
       const service = config.services[name];
       return service?.kind === 'grpc' ? (service as GrpcServiceConfig) : undefined;

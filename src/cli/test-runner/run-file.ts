@@ -7,6 +7,7 @@
 import type { ConfigIssue, Locate } from '../../config/issues.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { checkExchange, type ExchangeOutcome, sendRequest } from './exchange.ts';
+import { readGraphqlSchemas } from './graphql-schemas.ts';
 import { matcherProblem } from './match.ts';
 import { configOf, openPlanUnderTest, type PlanUnderTest } from './plan-under-test.ts';
 import type { DeclaredAnswer, DeclaredBackends, TestCase, TestFile } from './test-file.ts';
@@ -52,13 +53,16 @@ export async function runTestFile(
     };
   }
   const prepared: Prepared[] = [];
-  const issues: ConfigIssue[] = [];
+  const { schemas, issues } = readGraphqlSchemas(file, tests.graphqlSchemas, (at, message) =>
+    located(loaded, at, message),
+  );
+  if (issues.length > 0) return { issues };
   try {
     for (const [index, test] of tests.tests.entries()) {
       if (!filter(test.name)) continue;
       issues.push(...expectationIssues(loaded, test, index));
       const backends = mergeBackends(tests.backends, test.backends);
-      const plan = await openPlanUnderTest(configFile, { ...tests.env, ...test.env }, backends);
+      const plan = await openPlanUnderTest(configFile, { ...tests.env, ...test.env }, backends, schemas);
       if ('issues' in plan) return { issues: plan.issues };
       prepared.push({ test, index, plan });
       issues.push(...(await answerIssues(loaded, plan, test, index)));

@@ -7,12 +7,14 @@
 import { EventEmitter } from 'node:events';
 import { type Client, status as grpcStatus, Metadata } from '@grpc/grpc-js';
 import type { PackageDefinition } from '@grpc/proto-loader';
+import type { GraphQLSchema } from 'graphql';
 import { type Msg, type NatsConnection, headers as natsHeaders } from 'nats';
 import { type Dispatcher, Pool } from 'undici';
 import { loadProtos } from '../../connectors/grpc/grpc-operations.ts';
 import type { GrpcServiceConfig } from '../../connectors/grpc/schema.ts';
 import type { TransportStandIn } from '../../contracts/connector.ts';
 import { type CurrentCall, currentCall } from './current-call.ts';
+import { runGraphql, type SchemasByEndpoint } from './graphql-schemas.ts';
 import { connectAmqpStandIn } from './stand-in-amqp.ts';
 import type { DeclaredAnswer } from './test-file.ts';
 import { httpWireAnswer, replyBytes, type WireAnswer } from './wire.ts';
@@ -21,6 +23,8 @@ import { httpWireAnswer, replyBytes, type WireAnswer } from './wire.ts';
 export interface StandInSources {
   readonly grpcServices: (service: string) => GrpcServiceConfig | undefined;
   readonly baseDir: string;
+  /** The GraphQL schemas the test file names, by endpoint (origin + path). */
+  readonly graphqlSchemas: SchemasByEndpoint;
 }
 
 /** The stand-ins, handed to compilePlan. */
@@ -34,7 +38,7 @@ export function createStandIn(sources: StandInSources): TransportStandIn {
     return protos.get(service);
   };
   return {
-    httpPool: (origin) => new StandInPool(origin),
+    httpPool: (origin) => new StandInPool(origin, sources.graphqlSchemas),
     natsConnect: () => Promise.resolve(new StandInNats() as unknown as NatsConnection),
     grpcClient: () => new StandInGrpc(protoOf) as unknown as Client,
     amqpConnect: connectAmqpStandIn,
@@ -66,7 +70,16 @@ interface RequestHandler {
 
 /** A pool whose requests are answered from the current call's declared answer. */
 class StandInPool extends Pool {
-  override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  readonly #origin: string;
+  readonly #schemas: SchemasByEndpoint;
+
+  constructor(origin: string, schemas: SchemasByEndpoint) {
+    super(origin);
+    this.#origin = origin;
+    this.#schemas = schemas;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const legacy = handler as unknown as RequestHandler;
     const call = currentCall.getStore();
     let done = false;
@@ -77,7 +90,14 @@ class StandInPool extends Pool {
     };
     legacy.onConnect?.((reason) => fail(reason ?? new Error('aborted')));
     if (done) return true;
-    void answerHttp(call).then((wire) => {
+    const schema = this.#schemas.get(this.#origin + options.path.split('?')[0]);
+    const body =
+      typeof options.body === 'string'
+        ? options.body
+        : Buffer.isBuffer(options.body)
+          ? options.body.toString('utf8')
+          : '';
+    void answerHttp(call, schema, body).then((wire) => {
       if (done) return;
       if (wire instanceof Error) return fail(wire);
       done = true;
@@ -93,18 +113,40 @@ class StandInPool extends Pool {
   }
 }
 
-async function answerHttp(call: CurrentCall | undefined): Promise<WireAnswer | Error> {
-  // Outside a call (a load-time introspection, a health check): nothing is declared for it.
-  if (call === undefined) return { status: 503, headers: {}, body: Buffer.alloc(0) };
+async function answerHttp(
+  call: CurrentCall | undefined,
+  schema: GraphQLSchema | undefined,
+  body: string,
+): Promise<WireAnswer | Error> {
+  // Outside a call: a graphql connector's load-time introspection, answered from the test's schema.
+  if (call === undefined) {
+    if (schema === undefined) return { status: 503, headers: {}, body: Buffer.alloc(0) };
+    return { status: 200, headers: JSON_TYPE, body: Buffer.from(runGraphql(schema, body, {})) };
+  }
   const answer = call.answer;
   if (answer === undefined || answer.failure === 'transport') return refused();
   await delay(answer);
+  // Declared data run through the document and the schema: what the schema does not allow is an error, as from the service.
+  if (
+    call.kind === 'graphql' &&
+    schema !== undefined &&
+    answer.data !== undefined &&
+    answer.errors === undefined
+  ) {
+    return {
+      status: answer.status ?? 200,
+      headers: JSON_TYPE,
+      body: Buffer.from(runGraphql(schema, body, answer.data)),
+    };
+  }
   try {
     return httpWireAnswer(call.kind, call.operation, answer);
   } catch (error) {
     return error as Error;
   }
 }
+
+const JSON_TYPE: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json' });
 
 /** A NATS connection answering requests from the current call's declared reply. */
 class StandInNats {

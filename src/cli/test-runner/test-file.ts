@@ -123,6 +123,12 @@ export const testFileSchema = z
     config: z.string().optional().describe('The gateway config, relative to this file.'),
     env: z.record(z.string(), z.string()).default({}).describe('Variables for ${env.X} in the config.'),
     backends: backendsSchema.default({}).describe('Answers every test of the file starts from.'),
+    graphqlSchemas: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        "graphql service → its SDL file (relative to this file): answers the connector's introspection, so its documents and the declared data are checked against it.",
+      ),
     tests: z.array(testSchema).min(1),
   })
   .strict();
