@@ -152,6 +152,41 @@ tests:
     );
   });
 
+  test('a balanced service with health checks keeps its hosts under test', async () => {
+    writeFileSync(
+      path.join(dir, 'hc.yaml'),
+      `services:
+  api:
+    kind: http
+    urls: [http://127.0.0.1:1, http://127.0.0.1:2]
+    loadBalancing: { healthCheck: { path: /health, interval: 50ms } }
+    operations: { get: { path: /x } }
+endpoints:
+  - id: x
+    method: GET
+    path: /x
+    flow: [{ id: a, call: api.get }]
+    response: { body: "{{ steps.a }}" }
+`,
+    );
+    const file = path.join(dir, 'hc.test.yaml');
+    writeFileSync(
+      file,
+      `config: hc.yaml
+tests:
+  - name: balanced hosts with health checks still get their calls
+    request: { path: /x }
+    backends: { api: { get: { body: { ok: 1 } } } }
+    next:
+      - request: { path: /x }
+        expect: { status: 200, body: { ok: 1 } }
+    expect: { status: 200, body: { ok: 1 } }
+`,
+    );
+    const { code, stdout, stderr } = await run([file]);
+    assert.equal(code, 0, stdout + stderr);
+  });
+
   test('a TypeScript test file exporting the same object runs like a YAML one', async () => {
     const file = path.join(dir, 'typed.test.ts');
     writeFileSync(
