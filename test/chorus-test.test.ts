@@ -104,6 +104,19 @@ describe('chorus test', () => {
     assert.match(stderr, /typo\.test\.yaml:5:5 unknown key "expekt"/);
   });
 
+  test('an answer for an operation the service does not have is reported at it', async () => {
+    const file = testFile(
+      'operation.test.yaml',
+      'tests:\n  - name: x\n    request: { path: /x }\n    backends: { lookup: { lokate: { body: {} } } }\n',
+    );
+    const { code, stderr } = await run([file]);
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /operation\.test\.yaml:5:27 service "lookup" has no operation "lokate" \(operations: locate, related, reverse\)/,
+    );
+  });
+
   test('--reporter junit and --filter pick the tests and write JUnit XML', async () => {
     const { code, stdout } = await run([MEDIACO, '--filter', 'GraphQL', '--reporter', 'junit']);
     assert.equal(code, 0, stdout);

@@ -38,6 +38,8 @@ export interface PlanUnderTest {
    * error its connector raised reading it (a SOAP output its WSDL does not allow), or undefined.
    */
   probe(service: string, operation: string, answer: DeclaredAnswer): Promise<unknown>;
+  /** The operations a service has (undefined: no such service). */
+  operations(service: string): readonly string[] | undefined;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,11 @@ export async function openPlanUnderTest(
     config,
     takeCalls: () => calls.splice(0),
     probe,
+    operations: (service) =>
+      plan.connectors
+        .get(service)
+        ?.describe()
+        .map((op) => op.name),
     close: () => gateway.close(),
   };
 }

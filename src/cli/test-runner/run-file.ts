@@ -4,6 +4,7 @@
  * expects. Declared SOAP and gRPC answers are first read by their connectors, so an answer its
  * WSDL or proto does not allow is a load problem at the answer's position.
  */
+import { existsSync } from 'node:fs';
 import type { ConfigIssue, Locate } from '../../config/issues.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { checkExchange, type ExchangeOutcome, sendRequest } from './exchange.ts';
@@ -41,6 +42,11 @@ export async function runTestFile(
 ): Promise<{ results: TestResult[] } | { issues: ConfigIssue[] }> {
   const { file, tests } = loaded;
   const configFile = configOf(file, tests.config, fallbackConfig);
+  if (configFile !== undefined && tests.config !== undefined && !existsSync(configFile)) {
+    return {
+      issues: [located(loaded, ['config'], `config: no file "${tests.config}" beside this test file`)],
+    };
+  }
   if (configFile === undefined) {
     return {
       issues: [
@@ -136,49 +142,25 @@ async function answerIssues(
     for (const [service, operations] of Object.entries(backends)) {
       const kind = plan.config.services[service]?.kind;
       if (kind === undefined) {
-        issues.push(located(loaded, [...base, service], `the config has no service "${service}"`));
+        issues.push(located(loaded, [...base, service], `the config has no service "${service}"`, true));
         continue;
       }
+      const known = plan.operations(service) ?? [];
       for (const [operation, declared] of Object.entries(operations)) {
+        if (!known.includes(operation)) {
+          const message = `service "${service}" has no operation "${operation}" (operations: ${known.join(', ')})`;
+          issues.push(located(loaded, [...base, service, operation], message, true));
+          continue;
+        }
         const list: [DeclaredAnswer, (string | number)[]][] = Array.isArray(declared)
           ? declared.map((answer, at) => [answer, [...base, service, operation, at]])
           : [[declared, [...base, service, operation]]];
         for (const [answer, at] of list) {
-          if (
-            !(
-              (kind === 'soap' && answer.output !== undefined) ||
-              (kind === 'grpc' && answer.message !== undefined)
-            )
-          )
-            continue;
-          const error = await plan.probe(service, operation, { ...answer, latency: 0 });
-          if (error instanceof ChorusError && error.code === 'CHORUS_UPSTREAM_DECODE') {
-            issues.push(
-              located(
-                loaded,
-                [...at, kind === 'soap' ? 'output' : 'message'],
-                `the declared answer does not fit: ${error.message}`,
-              ),
-            );
-          } else if (
-            error instanceof ChorusError &&
-            error.code === 'CHORUS_UPSTREAM_PROTOCOL' &&
-            kind === 'grpc'
-          ) {
-            issues.push(
-              located(
-                loaded,
-                [...at, 'message'],
-                `the declared message does not fit the proto: ${error.message}`,
-              ),
-            );
-          } else if (
-            error instanceof ChorusError &&
-            error.code === 'CHORUS_INTERNAL' &&
-            /unknown operation|no operation/i.test(error.message)
-          ) {
-            issues.push(located(loaded, [...at], error.message));
-          }
+          if (kind !== 'soap' && kind !== 'grpc') continue;
+          const field = kind === 'soap' ? 'output' : 'message';
+          if (answer[field] === undefined) continue;
+          const problem = probeProblem(await plan.probe(service, operation, { ...answer, latency: 0 }));
+          if (problem !== undefined) issues.push(located(loaded, [...at, field], problem));
         }
       }
     }
@@ -186,9 +168,19 @@ async function answerIssues(
   return issues;
 }
 
-function located(loaded: LoadedTestFile, at: (string | number)[], message: string): ConfigIssue {
-  const position = loaded.locate(at);
-  return position === undefined
-    ? { file: loaded.file, path: at, message }
-    : { file: loaded.file, path: at, message, position };
+/** What a probe's error says of a declared answer: its connector could not read it (WSDL types, proto). */
+function probeProblem(error: unknown): string | undefined {
+  if (!(error instanceof ChorusError)) return undefined;
+  if (error.code === 'CHORUS_UPSTREAM_DECODE') return `the declared answer does not fit: ${error.message}`;
+  // The gRPC stand-in ends a call whose message does not encode with INTERNAL.
+  if (error.code === 'CHORUS_UPSTREAM_PROTOCOL' && /does not encode/.test(error.message)) {
+    return `the declared message does not fit the proto: ${error.message}`;
+  }
+  return undefined;
+}
+
+function located(loaded: LoadedTestFile, at: (string | number)[], message: string, key = false): ConfigIssue {
+  const position = loaded.locate(at, { key });
+  const { file } = loaded;
+  return position === undefined ? { file, path: at, message } : { file, path: at, message, position };
 }
