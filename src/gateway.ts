@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { ConfigIssue } from './config/issues.ts';
 import type { LoadedConfig } from './config/load.ts';
-import type { Connector } from './contracts/connector.ts';
+import type { Connector, ConnectorFactoryContext, TransportStandIn } from './contracts/connector.ts';
 import type { IssueReporter } from './contracts/issues.ts';
 import type { PolicyFactoryContext } from './contracts/policy.ts';
 import {
@@ -45,6 +45,8 @@ const DEFAULT_SERVICE_TIMEOUT_MS = 10_000;
 export async function compilePlan(
   loaded: LoadedConfig<ResolvedConfig>,
   logger: Logger,
+  /** `chorus test` only: the network clients' stand-ins every connector opens instead. */
+  standIn?: TransportStandIn,
 ): Promise<CompileResult> {
   const { config, file, locate, baseDir } = loaded;
   const issues: ConfigIssue[] = [];
@@ -52,7 +54,7 @@ export async function compilePlan(
     const position = locate(at, options);
     issues.push(position ? { file, path: at, message, position } : { file, path: at, message });
   };
-  const connectors = await buildConnectors(config, baseDir, logger, issue);
+  const connectors = await buildConnectors(config, { baseDir, logger, standIn }, issue);
   const policyCtx: PolicyFactoryContext = { logger, baseDir, issue, telemetry: policyMetrics };
   const runtime = await createPolicyRuntime(config, policyCtx);
   const statuses: (() => UpstreamStatus)[] = [];
@@ -92,8 +94,7 @@ export async function compilePlan(
 /** One connector per service, built at once; a service that cannot be set up is an issue. */
 async function buildConnectors(
   config: ResolvedConfig,
-  baseDir: string,
-  logger: Logger,
+  shared: Omit<ConnectorFactoryContext, 'service'>,
   issue: IssueReporter,
 ): Promise<Map<string, Connector>> {
   const connectors = new Map<string, Connector>();
@@ -102,7 +103,7 @@ async function buildConnectors(
       try {
         // The schema admitted only the kinds of the module list.
         const module = connectorModules.get(service.kind)!;
-        const built = await module.create(service, { service: name, baseDir, logger });
+        const built = await module.create(service, { ...shared, service: name });
         if ('issues' in built)
           for (const found of built.issues) issue(['services', name, ...found.path], found.message);
         else connectors.set(name, built);

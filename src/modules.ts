@@ -14,6 +14,7 @@ import { amqpConnector } from './connectors/amqp/index.ts';
 import { graphqlConnector } from './connectors/graphql/index.ts';
 import { grpcConnector } from './connectors/grpc/index.ts';
 import { httpConnector } from './connectors/http/index.ts';
+import { mockConnector } from './connectors/mock/index.ts';
 import { natsConnector } from './connectors/nats/index.ts';
 import { soapConnector } from './connectors/soap/index.ts';
 import { xmlConnector } from './connectors/xml/index.ts';
@@ -48,6 +49,7 @@ export const CONNECTORS = [
   amqpConnector,
   soapConnector,
   xmlConnector,
+  mockConnector,
 ] as const satisfies readonly ConnectorModule[];
 
 /**

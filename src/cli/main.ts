@@ -25,6 +25,9 @@ Usage:
   chorus validate <config>                                      check a config; lists every problem
   chorus openapi <config>                                       print the OpenAPI 3.1 document
   chorus schema                                                 print the config JSON Schema
+  chorus test [config] [tests…]                                 run flow tests with declared backends (docs/testing.md)
+  chorus record <config> <METHOD> <path>                        write a test from a request to the real backends
+  chorus dev [config]                                           serve with reload on save, traces, pretty logs
 
 A config is YAML, JSON, or a TypeScript module exporting defineConfig({...}).
 Run "chorus <command> --help" for a command's options.`,
@@ -70,6 +73,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
+  // The testing commands parse their own options (src/cli/test-runner/).
+  if (command === 'test') return (await import('./test-runner/test-command.ts')).testCommand(rest);
+  if (command === 'record') return (await import('./test-runner/record-command.ts')).recordCommand(rest);
+  if (command === 'dev') return (await import('./dev/dev-command.ts')).devCommand(rest);
   if (!(command in HELP) || command === 'main') {
     process.stderr.write(`chorus: unknown command "${command}"\n\n${HELP.main}\n`);
     return 1;

@@ -4,8 +4,12 @@
  * which protocol a service speaks. A connector kind is a module: one folder that exports a
  * `ConnectorModule`, registered by one line in `src/modules.ts`.
  */
+import type { Client as GrpcClient } from '@grpc/grpc-js';
 import type { Span } from '@opentelemetry/api';
+import type { ChannelModel } from 'amqplib';
+import type { ConnectionOptions, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import type { Pool } from 'undici';
 import type { z } from 'zod';
 
 /** The input of one operation call, built by the step's input template. */
@@ -108,6 +112,24 @@ export interface ConnectorFactoryContext {
   /** Directory of the config file, for files the service names (WSDL, .proto). */
   baseDir: string;
   logger: Logger;
+  /**
+   * Given only by `chorus test`: the connector opens these in place of its network clients, so
+   * its own encoding and decoding run and the bytes go to the test's declared answers. Read once
+   * at load; a serving gateway has none and pays nothing for it.
+   */
+  standIn?: TransportStandIn | undefined;
+}
+
+/** Stand-ins for the network clients of the transports (chorus test): each has the real client's type. */
+export interface TransportStandIn {
+  /** An undici pool answering the requests to one origin (http, soap, graphql, xml). */
+  readonly httpPool: (origin: string) => Pool;
+  /** Replaces the nats client's `connect`. */
+  readonly natsConnect: (options: ConnectionOptions) => Promise<NatsConnection>;
+  /** A gRPC client whose unary calls are answered in process. */
+  readonly grpcClient: (address: string) => GrpcClient;
+  /** Replaces amqplib's `connect`. */
+  readonly amqpConnect: (url: string, options: object) => Promise<ChannelModel>;
 }
 
 /** Builds a connector from its service config, or reports issues. */

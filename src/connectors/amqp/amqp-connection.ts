@@ -29,6 +29,8 @@ export interface AmqpLinkParts {
   /** The calls waiting for a reply or a confirm, by correlation id. */
   pending: PendingReplies<AmqpOperation>;
   logger: Logger;
+  /** amqplib's connect, or the stand-in of `chorus test` (ConnectorFactoryContext.standIn). */
+  connect?: ((url: string, options: object) => Promise<ChannelModel>) | undefined;
 }
 
 /** One connection to the broker with an RPC channel and a confirm channel, kept up in the background. */
@@ -39,6 +41,7 @@ export class AmqpLink {
   readonly #pending: PendingReplies<AmqpOperation>;
   readonly #logger: Logger;
   readonly #backoff: ConnectBackoff;
+  readonly #open: (url: string, options: object) => Promise<ChannelModel>;
   #model: ChannelModel | undefined;
   #rpc: Channel | undefined;
   #confirm: ConfirmChannel | undefined;
@@ -53,6 +56,7 @@ export class AmqpLink {
     this.#pending = parts.pending;
     this.#logger = parts.logger;
     this.#backoff = new ConnectBackoff('amqp', parts.reconnectWaitMs, parts.logger);
+    this.#open = parts.connect ?? connect;
   }
 
   /** The channel calls of a mode publish on while the connection is up; undefined otherwise. */
@@ -82,7 +86,7 @@ export class AmqpLink {
   async #connect(): Promise<void> {
     let model: ChannelModel | undefined;
     try {
-      model = await connect(this.#url, {
+      model = await this.#open(this.#url, {
         timeout: CONNECT_TIMEOUT_MS,
         clientProperties: { connection_name: `chorus:${this.#service}` },
       });

@@ -68,6 +68,7 @@ export async function createAmqpConnector(
     reconnectWaitMs,
     pending,
     logger: ctx.logger,
+    connect: ctx.standIn?.amqpConnect,
   });
   link.start();
   return new AmqpConnector(service, link, pending, operations, descriptions, maxPayloadBytes);

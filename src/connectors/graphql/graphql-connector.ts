@@ -57,7 +57,13 @@ export async function createGraphqlConnector(
   const limits = readTransportLimits(config, ctx.baseDir, issues);
   const headers = Object.freeze({ ...compileHeaders(config.headers, ['headers'], issues), accept: ACCEPT });
   if (issues.length > 0 || endpoints.length === 0 || limits === undefined) return { issues };
-  const owner = { service, kind: 'graphql', logger: ctx.logger, healthBasePath: '' };
+  const owner = {
+    service,
+    kind: 'graphql',
+    logger: ctx.logger,
+    healthBasePath: '',
+    standInPool: ctx.standIn?.httpPool,
+  };
   const cluster = openCluster(endpoints, limits, owner, (index) => urlKey(config, index));
   if ('issues' in cluster) return cluster;
   const target = { path: endpoints[0]!.pathname, headers };

@@ -47,7 +47,9 @@ export async function createGrpcConnector(
   if (issues.length > 0 || channel.credentials === undefined) {
     return { issues };
   }
-  const client = createClient(channel.address, channel.credentials, maxResponseBytes);
+  const client =
+    ctx.standIn?.grpcClient(channel.address) ??
+    createClient(channel.address, channel.credentials, maxResponseBytes);
   if ('issues' in client) return client;
   return new GrpcConnector(ctx.service, client, operations, descriptions, staticMetadata, maxResponseBytes);
 }

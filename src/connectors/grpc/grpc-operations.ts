@@ -107,7 +107,7 @@ export function loadOperations(
 }
 
 /** Loads the .proto files; a file that cannot be read or parsed is an issue at `proto`. */
-function loadProtos(
+export function loadProtos(
   config: GrpcServiceConfig,
   baseDir: string,
   issues: ConnectorIssue[],

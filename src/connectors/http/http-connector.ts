@@ -34,7 +34,7 @@ export async function createHttpConnector(
   // One or several base URLs; they must share their path, which operations' paths extend.
   const opened = openBasePathCluster(
     config,
-    { service, kind: 'http', logger: ctx.logger, baseDir: ctx.baseDir },
+    { service, kind: 'http', logger: ctx.logger, baseDir: ctx.baseDir, standInPool: ctx.standIn?.httpPool },
     { credentialsHint: 'put them in auth or headers' },
     (basePath, issues) => compileOperations(config, service, basePath, issues),
   );

@@ -15,6 +15,8 @@ import type { NatsOperation } from './nats-operations.ts';
 export interface NatsLinkParts {
   service: string;
   options: ConnectionOptions;
+  /** The client's connect, or the stand-in of `chorus test` (ConnectorFactoryContext.standIn). */
+  connect?: ((options: ConnectionOptions) => Promise<NatsConnection>) | undefined;
   /** The server URLs without credentials, for logs. */
   shownServers: string;
   reconnectWaitMs: number;
@@ -27,6 +29,7 @@ export interface NatsLinkParts {
 export class NatsLink {
   readonly #service: string;
   readonly #options: ConnectionOptions;
+  readonly #connect: (options: ConnectionOptions) => Promise<NatsConnection>;
   readonly #shownServers: string;
   readonly #pending: PendingReplies<NatsOperation>;
   readonly #logger: Logger;
@@ -41,6 +44,7 @@ export class NatsLink {
   constructor(parts: NatsLinkParts) {
     this.#service = parts.service;
     this.#options = parts.options;
+    this.#connect = parts.connect ?? connect;
     this.#shownServers = parts.shownServers;
     this.#pending = parts.pending;
     this.#logger = parts.logger;
@@ -65,7 +69,7 @@ export class NatsLink {
   start(): void {
     this.#retryTimer = undefined;
     if (this.#closing) return;
-    connect(this.#options).then(
+    this.#connect(this.#options).then(
       (nc) => this.#attach(nc),
       (error: unknown) => this.#retryLater(error),
     );

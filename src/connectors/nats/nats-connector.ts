@@ -58,6 +58,7 @@ export async function createNatsConnector(
     reconnectWaitMs,
     pending,
     logger: ctx.logger,
+    connect: ctx.standIn?.natsConnect,
   });
   link.start();
   return new NatsConnector(service, link, pending, operations, descriptions, maxPayloadBytes);

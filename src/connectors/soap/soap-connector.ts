@@ -74,7 +74,13 @@ export async function createSoapConnector(
     return { issues: [{ path: ['security'], message: `cannot set up the service: ${reason}` }] };
   }
   // Endpoint URLs: health check paths start at the origin's root.
-  const owner = { service, kind: 'soap', logger: ctx.logger, healthBasePath: '' };
+  const owner = {
+    service,
+    kind: 'soap',
+    logger: ctx.logger,
+    healthBasePath: '',
+    standInPool: ctx.standIn?.httpPool,
+  };
   const cluster = openCluster(endpoints, limits, owner, (index) => endpointKey(config, index));
   if ('issues' in cluster) return cluster;
   const endpoint = endpoints[0]!;

@@ -36,7 +36,7 @@ export async function createXmlConnector(
   const service = ctx.service;
   const opened = openBasePathCluster(
     config,
-    { service, kind: 'xml', logger: ctx.logger, baseDir: ctx.baseDir },
+    { service, kind: 'xml', logger: ctx.logger, baseDir: ctx.baseDir, standInPool: ctx.standIn?.httpPool },
     { credentialsHint: 'put them in headers (e.g. authorization)' },
     (basePath, issues) => compileOperations(config, service, basePath, issues),
   );

@@ -52,6 +52,8 @@ export interface ClusterOwner {
   readonly logger: Logger;
   /** Prefix of the health check path: the base path of base URLs, '' for endpoint URLs. */
   readonly healthBasePath: string;
+  /** `chorus test` only: opens the pool that stands in for an origin's (ConnectorFactoryContext.standIn). */
+  readonly standInPool?: ((origin: string) => Pool) | undefined;
 }
 
 /** The config key of the index-th url: ['urls', index] or ['url']. */
@@ -171,7 +173,8 @@ export function openCluster(
         keepAliveMaxTimeout: limits.keepAliveMs,
       };
       if (limits.tls !== undefined) options.connect = { ...limits.tls };
-      hosts.push({ origin: url.origin, client: new Pool(url.origin, options) });
+      const client = owner.standInPool?.(url.origin) ?? new Pool(url.origin, options);
+      hosts.push({ origin: url.origin, client });
     } catch (error) {
       for (const host of hosts) void host.client.destroy();
       const reason = error instanceof Error ? error.message : String(error);
@@ -214,9 +217,12 @@ export function openBasePathCluster<Compiled>(
   const basePath = bases[0] === undefined ? '' : bases[0].pathname.replace(/\/+$/, '');
   const compiled = compile(basePath, issues);
   if (issues.length > 0 || bases.length === 0 || limits === undefined) return { issues };
-  const { service, kind, logger } = owner;
-  const cluster = openCluster(bases, limits, { service, kind, logger, healthBasePath: basePath }, (index) =>
-    urlKey(config, index),
+  const { service, kind, logger, standInPool } = owner;
+  const cluster = openCluster(
+    bases,
+    limits,
+    { service, kind, logger, healthBasePath: basePath, standInPool },
+    (index) => urlKey(config, index),
   );
   if ('issues' in cluster) return cluster;
   return { cluster, compiled };
