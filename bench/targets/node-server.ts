@@ -25,7 +25,12 @@ export async function startNodeServer(
   const child = startChild({
     name: options.name,
     command: process.execPath,
-    args: [fileURLToPath(new URL(`./${options.script}`, import.meta.url)), JSON.stringify(args)],
+    // BENCH_PEER_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=…") profiles the peer, as CHORUS_BENCH_NODE_FLAGS does Chorus.
+    args: [
+      ...(process.env.BENCH_PEER_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== ''),
+      fileURLToPath(new URL(`./${options.script}`, import.meta.url)),
+      JSON.stringify(args),
+    ],
     core: GATEWAY_CORE,
     env: { NODE_ENV: 'production', ...options.env },
   });
