@@ -50,7 +50,7 @@ interface ListenerState {
 
 /** Starts serving a compiled plan. */
 export async function startGateway(initialPlan: ServedPlan, options: StartOptions): Promise<Gateway> {
-  const site = createSite(initialPlan, options);
+  const site = await createSite(initialPlan, options);
   collectProcessMetrics();
   const state: ListenerState = {
     current: routingOf(initialPlan, site),
@@ -65,10 +65,10 @@ export async function startGateway(initialPlan: ServedPlan, options: StartOption
 }
 
 /** Tracing and the admin credential are read at start; a reload keeps them (and the kept traces). */
-function createSite(plan: ServedPlan, options: StartOptions): Site {
+async function createSite(plan: ServedPlan, options: StartOptions): Promise<Site> {
   return {
     logger: options.logger,
-    tracing: createTracing(
+    tracing: await createTracing(
       plan.config,
       options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
     ),
