@@ -74,12 +74,18 @@ export async function compilePlan(
     await close();
     return { ok: false, issues };
   }
+  // The OpenAPI document is generated when first read (/openapi.json, the portal), not at start: for
+  // 10,000 endpoints it is several MB that a gateway nobody asks for its document never needs.
+  let openApi: OpenApiDocument | undefined;
   return {
     ok: true,
     plan: {
       ...compiled,
       config,
-      openApi: openApiDocument(config),
+      get openApi() {
+        openApi ??= openApiDocument(config);
+        return openApi;
+      },
       connectors,
       clientIp: runtime.clientIp,
       // Breaker state and counts, bulkhead use and hosts of every service, read when asked.
