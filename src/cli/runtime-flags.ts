@@ -16,6 +16,7 @@
  */
 import { enableCompileCache } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
+import { watchIdleHeap } from './idle-heap.ts';
 
 /** The young generation's bound: MB per semi-space. */
 export const DEFAULT_MAX_SEMI_SPACE_MB = 32;
@@ -34,14 +35,16 @@ export function runtimeFlags(execArgv: readonly string[], nodeOptions: string | 
 
 /**
  * Re-executes this process with the runtime flags when they are missing; does not return then.
- * Returns (changing nothing) when they are present, in a worker thread, or where process.execve
- * is not available (Windows; Node before 22.15 / 23.11).
+ * Returns when they are present, in a worker thread, or where process.execve is not available
+ * (Windows; Node before 22.15 / 23.11), after turning on the module compile cache and, in the main
+ * thread, the idle heap trim (idle-heap.ts).
  */
 export function applyRuntimeFlags(): void {
   const flags = runtimeFlags(process.execArgv, process.env.NODE_OPTIONS);
   const script = process.argv[1];
   if (flags.length === 0 || !isMainThread || script === undefined || typeof process.execve !== 'function') {
     enableModuleCache();
+    if (isMainThread) watchIdleHeap();
     return;
   }
   process.execve(
