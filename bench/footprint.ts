@@ -3,7 +3,7 @@
  * the time from spawn to the first 200 from /healthz, RSS when idle, the peak RSS under a
  * saturating load, RSS after idling again, and the load's req/s.
  *
- *   node bench/footprint.ts [--case one-service,mediaco,endpoints-10000] [--runs 3] [--load 10]
+ *   node bench/footprint.ts [--case one-service,mediaco,endpoints-10,endpoints-10000] [--runs 3] [--load 10]
  *                           [--idle 5] [--connections 64] [--node-flags "--flag ..."] [--json]
  *                           [--root /other/checkout]   (or CHORUS_BASELINE=/other/checkout)
  *   (also: npm run bench -- --scenario memory, which runs this with its defaults)
@@ -28,6 +28,7 @@ import { PAYLOAD_MARKER, payload } from './backends/data.ts';
 import { startStaticBackend } from './backends/static-backend.ts';
 import { GATEWAY_CORE } from './lib/cores.ts';
 import {
+  cpuSeconds,
   freePort,
   installCleanup,
   rssBytes,
@@ -39,7 +40,7 @@ import { runWrk, type WrkOptions } from './lib/wrk.ts';
 import { endpointsScenario } from './scenarios/endpoints.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const CASES = ['one-service', 'mediaco', 'endpoints-10000'];
+const CASES = ['one-service', 'mediaco', 'endpoints-10', 'endpoints-10000'];
 
 const { values } = parseArgs({
   options: {
@@ -140,6 +141,8 @@ interface Sample {
   peakMb: number;
   afterMb: number;
   rps: number;
+  /** CPU time of the gateway per request under the load, µs. */
+  cpuUs: number;
   errors: number;
 }
 
@@ -176,14 +179,16 @@ async function measureOnce(prepared: Prepared): Promise<Sample> {
     const sampler = setInterval(() => {
       peakMb = Math.max(peakMb, mb(rssBytes(child.pid)));
     }, 200);
+    const cpuBefore = cpuSeconds(child.pid);
     const result = await runWrk({ ...prepared.load, origin, durationS: loadS, connections }).finally(() =>
       clearInterval(sampler),
     );
     peakMb = Math.max(peakMb, mb(rssBytes(child.pid)));
+    const cpuUs = ((cpuSeconds(child.pid) - cpuBefore) * 1e6) / Math.max(1, result.requests);
     await sleep(idleS * 1000);
     const afterMb = mb(rssBytes(child.pid));
     const errors = result.non2xx + result.badBody + result.socketErrors;
-    return { startupMs, idleMb, peakMb, afterMb, rps: result.rps, errors };
+    return { startupMs, idleMb, peakMb, afterMb, rps: result.rps, cpuUs, errors };
   } finally {
     await child.stop();
   }
@@ -218,7 +223,7 @@ try {
     rows.push(
       `| ${name} | ${spread(samples, (s) => s.startupMs)} | ${spread(samples, (s) => s.idleMb)} | ` +
         `${spread(samples, (s) => s.peakMb)} | ${spread(samples, (s) => s.afterMb)} | ` +
-        `${spread(samples, (s) => s.rps)} | ${samples.reduce((n, s) => n + s.errors, 0)} |`,
+        `${spread(samples, (s) => s.rps)} | ${spread(samples, (s) => s.cpuUs)} | ${samples.reduce((n, s) => n + s.errors, 0)} |`,
     );
   }
 } finally {
@@ -228,7 +233,7 @@ if (values.json) process.stdout.write(`${JSON.stringify(all)}\n`);
 process.stdout.write(
   `\n#### memory — startup and RSS of chorus start (${runs} run(s); load: wrk ${connections} connections × ${loadS} s; ` +
     `idle ${idleS} s${nodeFlags.length > 0 ? `; node ${nodeFlags.join(' ')}` : ''})\n\n` +
-    '| config | startup ms | RSS idle MB | RSS peak under load MB | RSS idle after load MB | req/s | errors |\n' +
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
+    '| config | startup ms | RSS idle MB | RSS peak under load MB | RSS idle after load MB | req/s | CPU µs/req | errors |\n' +
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n' +
     `${rows.join('\n')}\n`,
 );
