@@ -8,7 +8,7 @@
  * memory-reducing full GC took it to 160 MB. So: every few seconds, read the event loop's
  * utilization; the first quiet interval after a busy one runs that GC once. It runs only when
  * the process has had nothing to do for a whole interval, so no request waits on it, and not
- * again until the process has been busy again.
+ * again until the process has been busy again, nor sooner than 10 s after the last one.
  */
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -20,6 +20,8 @@ const CHECK_INTERVAL_MS = 2000;
 const BUSY = 0.05;
 /** An interval quieter than this counts as idle. */
 const QUIET = 0.01;
+/** At most one trim in this time: bursty traffic must not turn into a full GC every few seconds. */
+const MIN_SPACING_MS = 10_000;
 
 type Gc = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 
@@ -42,16 +44,18 @@ export function watchIdleHeap(): void {
   let last = performance.eventLoopUtilization();
   // The process has just started: compiling the config is the first busy spell.
   let busySinceTrim = true;
+  let lastTrim = -MIN_SPACING_MS;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const { utilization } = performance.eventLoopUtilization(now, last);
     last = now;
     if (utilization > BUSY) busySinceTrim = true;
-    else if (utilization < QUIET && busySinceTrim) {
+    else if (utilization < QUIET && busySinceTrim && performance.now() - lastTrim >= MIN_SPACING_MS) {
       busySinceTrim = false;
       gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
       // The GC itself is not activity.
       last = performance.eventLoopUtilization();
+      lastTrim = performance.now();
     }
   }, CHECK_INTERVAL_MS);
   timer.unref();
