@@ -21,7 +21,8 @@ import { TARGET_NAMES, type TargetName } from './scenarios/types.ts';
 
 const USAGE = `usage: node bench/run.ts [options]
   --quick              short smoke run (1 round, 2 s runs, 1 s warm-up)
-  --scenario <names>   comma-separated (default: ${MAIN_SCENARIOS.join(',')}; known: ${Object.keys(SCENARIOS).join(',')})
+  --scenario <names>   comma-separated (default: ${MAIN_SCENARIOS.join(',')}; known: ${Object.keys(SCENARIOS).join(',')});
+                       or memory alone: startup and RSS of chorus start (bench/footprint.ts)
   --target <names>     comma-separated (default: all that apply; handwritten is always kept for the ratio)
                        known: ${TARGET_NAMES.join(',')}
   --duration <s>       length of each load run (default 10)
@@ -53,6 +54,13 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
+}
+
+// `--scenario memory` alone: startup and RSS of chorus start (one-service, MediaCo, 10 and 10,000
+// endpoints), bench/footprint.ts with its defaults; a table of its own. (Memory side of issue 15.)
+if (values.scenario === 'memory') {
+  await import('./footprint.ts');
+  process.exit(process.exitCode ?? 0);
 }
 
 /** What a run saves under bench/results/ and renders. */

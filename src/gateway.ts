@@ -48,10 +48,13 @@ export async function compilePlan(
   /** `chorus test` only: the network clients' stand-ins every connector opens instead. */
   standIn?: TransportStandIn,
 ): Promise<CompileResult> {
-  const { config, file, locate, baseDir } = loaded;
+  const { config, file, baseDir } = loaded;
+  // The reporter reaches the parsed source (for positions) only while compiling: factories keep their
+  // context, and the YAML document is ~3 KB per endpoint that the running gateway never reads.
+  let locate: LoadedConfig['locate'] | undefined = loaded.locate;
   const issues: ConfigIssue[] = [];
   const issue: IssueReporter = (at, message, options) => {
-    const position = locate(at, options);
+    const position = locate?.(at, options);
     issues.push(position ? { file, path: at, message, position } : { file, path: at, message });
   };
   const connectors = await buildConnectors(config, { baseDir, logger, standIn }, issue);
@@ -72,16 +75,23 @@ export async function compilePlan(
       runtime.close(),
     ]);
   };
+  locate = undefined;
   if (issues.length > 0) {
     await close();
     return { ok: false, issues };
   }
+  // The OpenAPI document is generated when first read (/openapi.json, the portal), not at start: for
+  // 10,000 endpoints it is several MB that a gateway nobody asks for its document never needs.
+  let openApi: OpenApiDocument | undefined;
   return {
     ok: true,
     plan: {
       ...compiled,
       config,
-      openApi: openApiDocument(config),
+      get openApi() {
+        openApi ??= openApiDocument(config);
+        return openApi;
+      },
       connectors,
       clientIp: runtime.clientIp,
       // Breaker state and counts, bulkhead use and hosts of every service, read when asked.

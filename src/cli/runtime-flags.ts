@@ -14,7 +14,9 @@
  * descriptors, nothing left behind). A flag already given — on node's command line or in
  * NODE_OPTIONS — wins, so `NODE_OPTIONS=--max-semi-space-size=64` restores V8's own sizing.
  */
+import { enableCompileCache } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
+import { watchIdleHeap } from './idle-heap.ts';
 
 /** The young generation's bound: MB per semi-space. */
 export const DEFAULT_MAX_SEMI_SPACE_MB = 32;
@@ -33,17 +35,38 @@ export function runtimeFlags(execArgv: readonly string[], nodeOptions: string | 
 
 /**
  * Re-executes this process with the runtime flags when they are missing; does not return then.
- * Returns (changing nothing) when they are present, in a worker thread, or where process.execve
- * is not available (Windows; Node before 22.15 / 23.11).
+ * Returns when they are present, in a worker thread, or where process.execve is not available
+ * (Windows; Node before 22.15 / 23.11), after turning on the module compile cache and, in the main
+ * thread, the idle heap trim (idle-heap.ts).
  */
 export function applyRuntimeFlags(): void {
   const flags = runtimeFlags(process.execArgv, process.env.NODE_OPTIONS);
   const script = process.argv[1];
-  if (flags.length === 0 || !isMainThread || script === undefined) return;
-  if (typeof process.execve !== 'function') return;
+  if (flags.length === 0 || !isMainThread || script === undefined || typeof process.execve !== 'function') {
+    enableModuleCache();
+    if (isMainThread) watchIdleHeap();
+    return;
+  }
   process.execve(
     process.execPath,
     [process.execPath, ...process.execArgv, ...flags, script, ...process.argv.slice(2)],
     process.env,
   );
+}
+
+/**
+ * Turns on Node's on-disk module compile cache (node:module enableCompileCache; in os.tmpdir(), or
+ * NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off) for the modules loaded from here on.
+ * It keeps the V8 code of every module and, for the TypeScript sources, their type-stripped text:
+ * from the second start on, Node's type stripper (a WebAssembly module of ~20 MB resident) is not
+ * loaded at all (a one-service gateway, bench/footprint.ts: ~10 MB less RSS at idle, and the
+ * modules load in about half the time). Entries are keyed by the source's hash, so an edited
+ * file is compiled afresh; where the directory cannot be written, Node goes on without a cache.
+ */
+export function enableModuleCache(): void {
+  try {
+    enableCompileCache?.();
+  } catch {
+    // Node before 22.1 has no compile cache: start as before.
+  }
 }

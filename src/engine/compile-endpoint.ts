@@ -6,6 +6,7 @@
 import type { EndpointConfig } from '../config/schema.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
 import {
+  type CompileCache,
   createEndpointCompiler,
   type EndpointCompiler,
   type EngineInputs,
@@ -29,6 +30,8 @@ export interface EndpointSite {
   readonly id: string;
   /** Environment variables expressions read (env.NAME), gateway-wide. */
   readonly envReads: Set<string>;
+  /** Expressions and templates compiled so far, gateway-wide, shared when equal. */
+  readonly compileCache?: CompileCache;
   /** The gateway-wide scope (env, vars) its handler reads. */
   readonly shared: EndpointScope;
   /** server.requestTimeout, for endpoints without their own timeout. */
@@ -46,7 +49,7 @@ export async function compileEndpoint(
   const validator = compileInputValidator(endpoint);
   for (const message of validator.issues) inputs.issue([...at, 'input'], message);
 
-  const c = createEndpointCompiler(inputs, endpoint, at, site.id, site.envReads);
+  const c = createEndpointCompiler(inputs, endpoint, at, site.id, site.envReads, site.compileCache);
   const compiled: CompiledStep[] = [];
   for (const [index, step] of endpoint.flow.entries()) compiled.push(await compileStep(c, step, index));
   const refsByIndex = compiled.map((entry) => entry.refs);

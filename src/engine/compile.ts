@@ -8,7 +8,7 @@
 
 import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
-import { type EngineInputs, PATH_PARAM } from './compile-context.ts';
+import { createCompileCache, type EngineInputs, PATH_PARAM } from './compile-context.ts';
 import { compileEndpoint } from './compile-endpoint.ts';
 import type { EndpointScope } from './endpoint.ts';
 import type { EndpointPlan, GatewayPlan } from './plan.ts';
@@ -35,6 +35,7 @@ export async function compileGateway(inputs: EngineInputs): Promise<CompiledGate
   // Expressions see only the environment variables they name (env.NAME), filled in after compiling.
   const env: Record<string, string> = {};
   const envReads = new Set<string>();
+  const compileCache = createCompileCache();
   const shared: EndpointScope = { env, vars: Object.freeze(config.vars) };
   const operationIds = resolveOperationIds(config.endpoints);
   const routes = new Map<string, number>();
@@ -55,6 +56,7 @@ export async function compileGateway(inputs: EngineInputs): Promise<CompiledGate
       at,
       id: operationIds[index]!,
       envReads,
+      compileCache,
       shared,
       defaultTimeoutMs: requestTimeoutMs,
     });

@@ -1,31 +1,14 @@
 /**
  * Request tracing: an OpenTelemetry SDK tracer provider built once per gateway when traces are
  * kept (the portal's ring) or exported (OTLP). The engine sees only @opentelemetry/api (a Tracer
- * and Spans); this module is the one place that knows the SDK. When neither the ring nor an
+ * and Spans); this module and tracing-sdk.ts are the only places that know the SDK,
+ * which is imported only when a gateway traces (it is ~15 MB resident and ~130 ms of start). When neither the ring nor an
  * exporter is on, there is no tracer and the request path creates no span at all.
  */
-import {
-  type Context,
-  defaultTextMapGetter,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-} from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  type SpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import type { Span, Tracer } from '@opentelemetry/api';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ObservabilityConfig } from './schema.ts';
-import { spanTime } from './span-clock.ts';
-import { TraceRing } from './trace-ring.ts';
+import type { TraceRing } from './trace-ring.ts';
 
 /** The tracing of a running gateway. */
 export interface Tracing {
@@ -57,9 +40,6 @@ export interface TracingOptions {
   spanProcessors?: readonly SpanProcessor[];
 }
 
-const propagator = new W3CTraceContextPropagator();
-
-/** Builds the tracing of a gateway, or undefined when no trace is kept nor exported. */
 /** The parts of the config tracing reads. */
 export interface TracingSettings {
   readonly observability: ObservabilityConfig;
@@ -67,62 +47,14 @@ export interface TracingSettings {
   readonly admin: { readonly credential?: string | undefined };
 }
 
-export function createTracing(config: TracingSettings, options: TracingOptions = {}): Tracing | undefined {
+/** Builds the tracing of a gateway, or undefined when no trace is kept nor exported. */
+export async function createTracing(
+  config: TracingSettings,
+  options: TracingOptions = {},
+): Promise<Tracing | undefined> {
   const settings = config.observability.tracing;
-  const ring =
-    config.admin.credential !== undefined && settings.ring > 0 ? new TraceRing(settings.ring) : undefined;
-  const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  if (ring) processors.push(ring);
-  if (settings.otlp) {
-    const exporter = new OTLPTraceExporter({
-      url: settings.otlp.url,
-      headers: { ...settings.otlp.headers },
-      timeoutMillis: settings.otlp.timeout,
-    });
-    processors.push(new BatchSpanProcessor({ exporter }));
-  }
-  if (processors.length === 0) return undefined;
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
-    // A caller that decided not to sample its trace is followed; otherwise every request is traced.
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    spanProcessors: processors,
-  });
-  const tracer = provider.getTracer('chorus');
-  return {
-    tracer,
-    ring,
-    startRequestSpan(facts) {
-      let parent: Context = ROOT_CONTEXT;
-      if (facts.traceparent !== undefined) {
-        parent = propagator.extract(
-          ROOT_CONTEXT,
-          { traceparent: facts.traceparent, tracestate: facts.tracestate },
-          defaultTextMapGetter,
-        );
-      }
-      return tracer.startSpan(
-        `${facts.method} ${facts.route}`,
-        {
-          kind: SpanKind.SERVER,
-          startTime: spanTime(),
-          attributes: {
-            'http.request.method': facts.method,
-            'http.route': facts.route,
-            'url.path': facts.path,
-            'chorus.request_id': facts.requestId,
-            'chorus.endpoint': facts.endpoint,
-          },
-        },
-        parent,
-      );
-    },
-    endRequestSpan(span, status, code) {
-      span.setAttribute('http.response.status_code', status);
-      if (code !== undefined) span.setAttribute('chorus.error.code', code);
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: code ?? String(status) });
-      span.end(spanTime());
-    },
-    close: () => provider.shutdown(),
-  };
+  const keepsRing = config.admin.credential !== undefined && settings.ring > 0;
+  if (!keepsRing && !settings.otlp && (options.spanProcessors ?? []).length === 0) return undefined;
+  const { createSdkTracing } = await import('./tracing-sdk.ts');
+  return createSdkTracing(settings, keepsRing, options);
 }

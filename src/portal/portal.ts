@@ -2,7 +2,7 @@
  * The developer portal, generated from the same config that runs the gateway: an API reference
  * with try-it (Swagger UI, served from the installed swagger-ui-dist package — never a CDN, so the
  * portal works offline), a flow diagram per endpoint, and the recent request traces as waterfalls
- * (read from the admin routes with the admin credential). Pages are built once per plan.
+ * (read from the admin routes with the admin credential). Pages are built once per plan, on first use.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -38,8 +38,8 @@ export interface PortalOptions {
   basePath: string;
   /** Prefix of the admin routes when they are on (traces), else undefined. */
   adminPath: string | undefined;
-  /** The gateway's OpenAPI document; the portal's copy adds the flow diagrams. */
-  openApi: OpenApiDocument;
+  /** The gateway's OpenAPI document (read when the portal is first asked for); the portal's copy adds the flow diagrams. */
+  openApi: () => OpenApiDocument;
 }
 
 const HTML = 'text/html; charset=utf-8';
@@ -70,12 +70,25 @@ const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
 // Read once per process, on first use: the bundle is ~1.5 MB and the same for every plan.
 const assetCache = new Map<string, Promise<Buffer>>();
 
-/** Builds the portal of a plan. */
+/**
+ * The portal of a plan. Its pages, document and flow diagrams are built when it is first asked for,
+ * not at start (for 10,000 endpoints: ~300 ms and several MB that a gateway nobody browses never needs).
+ */
 export function buildPortal(plan: PortalPlan, options: PortalOptions): Portal {
+  let built: Portal | undefined;
+  return {
+    async file(subpath) {
+      built ??= buildPortalNow(plan, options);
+      return built.file(subpath);
+    },
+  };
+}
+
+function buildPortalNow(plan: PortalPlan, options: PortalOptions): Portal {
   const config = plan.config;
   const ids = resolveOperationIds(config.endpoints);
   const flows = new Map<string, string>();
-  const document = structuredClone(options.openApi);
+  const document = structuredClone(options.openApi());
   for (const endpoint of plan.endpoints) {
     const index = ids.indexOf(endpoint.id);
     const endpointConfig = config.endpoints[index];

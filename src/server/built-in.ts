@@ -1,6 +1,6 @@
 /**
  * The built-in routes: /healthz (always ok), /readyz (ready, draining, or waiting for the
- * services some step calls), /openapi.json (a string built once per plan), /metrics
+ * services some step calls), /openapi.json (a string built once per plan, when first asked for), /metrics
  * (Prometheus) and the portal; the admin routes are in admin.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -35,14 +35,16 @@ export function serveBuiltIn(
       return 200;
     case 'ready':
       return serveReady(res, plan, listener.draining, requestId);
-    case 'openapi':
+    case 'openapi': {
+      const document = route.document();
       res.writeHead(200, {
         'content-type': JSON_TYPE,
-        'content-length': Buffer.byteLength(route.document),
+        'content-length': Buffer.byteLength(document),
         'x-request-id': requestId,
       });
-      res.end(route.document);
+      res.end(document);
       return 200;
+    }
     case 'metrics':
       return serveMetrics(res, requestId);
     case 'portal':

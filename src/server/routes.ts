@@ -19,7 +19,7 @@ export type Route =
   | { kind: 'endpoint'; endpoint: EndpointPlan }
   | { kind: 'health' }
   | { kind: 'ready' }
-  | { kind: 'openapi'; document: string }
+  | { kind: 'openapi'; document: () => string }
   | { kind: 'metrics' }
   | { kind: 'portal'; portal: Portal; base: string }
   | { kind: 'traces' }
@@ -117,11 +117,17 @@ function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
   }
   addBuiltIn(router, '/healthz', { kind: 'health' });
   addBuiltIn(router, '/readyz', { kind: 'ready' });
-  // Generated once per plan: the document only changes when the config does.
-  const openApi = plan.openApi;
+  // Generated once per plan, when first asked for: the document only changes when the config does.
   if (!router.hasRoute('GET', '/openapi.json')) {
+    let document: string | undefined;
     router.on('GET', '/openapi.json', noop, {
-      route: { kind: 'openapi', document: JSON.stringify(openApi) },
+      route: {
+        kind: 'openapi',
+        document: () => {
+          document ??= JSON.stringify(plan.openApi);
+          return document;
+        },
+      },
     });
   }
   const { metrics } = plan.config.observability;
@@ -134,7 +140,7 @@ function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
       basePath: portalConfig.path,
       // The portal reads traces from its own origin: not when the admin routes listen elsewhere.
       adminPath: site.adminGuard === undefined || !withAdmin ? undefined : adminPath,
-      openApi,
+      openApi: () => plan.openApi,
     });
     const store = { route: { kind: 'portal', portal, base: portalConfig.path } } satisfies RouterStore;
     router.on('GET', portalConfig.path, noop, store);

@@ -57,7 +57,7 @@ interface ListenerState {
 
 /** Starts serving a compiled plan. */
 export async function startGateway(initialPlan: ServedPlan, options: StartOptions): Promise<Gateway> {
-  const site = createSite(initialPlan, options);
+  const site = await createSite(initialPlan, options);
   collectProcessMetrics();
   shareMetricsWithPrimary();
   const state = listenerState(routingOf(initialPlan, site));
@@ -92,8 +92,8 @@ async function startAdminListener(plan: ServedPlan, site: Site): Promise<AdminLi
 }
 
 /** Tracing and the admin credential are read at start; a reload keeps them (and the kept traces). */
-function createSite(plan: ServedPlan, options: StartOptions): Site {
-  const tracing = createTracing(
+async function createSite(plan: ServedPlan, options: StartOptions): Promise<Site> {
+  const tracing = await createTracing(
     plan.config,
     options.spanProcessors ? { spanProcessors: options.spanProcessors } : {},
   );

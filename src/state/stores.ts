@@ -7,7 +7,7 @@ import type { CoreConfig } from '../config/schema.ts';
 import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { PolicyFactoryContext } from '../contracts/policy.ts';
 import { createMemoryStore } from './memory-store.ts';
-import { createRedisStore, type RedisStore } from './redis-store.ts';
+import type { RedisStore } from './redis-store.ts';
 import type { StoresConfig } from './schema.ts';
 import { memoryStoreSchema } from './schema.ts';
 import type { CacheLocation, Stores } from './store.ts';
@@ -24,6 +24,8 @@ export async function createStores(config: StoredConfig, ctx: PolicyFactoryConte
   let redis: RedisStore | undefined;
   const redisConfig = config.stores?.redis;
   if (redisConfig) {
+    // ioredis is imported only by a config that names a Redis server.
+    const { createRedisStore } = await import('./redis-store.ts');
     redis = createRedisStore({
       config: redisConfig,
       commandTimeoutMs: redisConfig.commandTimeout,

@@ -1,6 +1,5 @@
 /** The grpc connector kind: unary gRPC calls described by .proto files. */
 import type { ConnectorModule } from '../../contracts/connector.ts';
-import { createGrpcConnector } from './grpc-connector.ts';
 import { grpcServiceSchema } from './schema.ts';
 
 export const grpcConnector: ConnectorModule<typeof grpcServiceSchema> = {
@@ -10,5 +9,6 @@ export const grpcConnector: ConnectorModule<typeof grpcServiceSchema> = {
   // Answers are always decoded from protobuf (no raw passthrough); the channel connects lazily, on the
   // first call, so readiness never waits for it.
   capabilities: { http: false, rawPassthrough: false, standingConnection: false },
-  create: createGrpcConnector,
+  // The implementation (and its libraries) is imported when a service of this kind is built, not at start.
+  create: async (config, ctx) => (await import('./grpc-connector.ts')).createGrpcConnector(config, ctx),
 };

@@ -1,6 +1,5 @@
 /** The `http` connector kind: REST/JSON backends over the HTTP transport. */
 import type { ConnectorModule } from '../../contracts/connector.ts';
-import { createHttpConnector } from './http-connector.ts';
 import { httpServiceSchema } from './schema.ts';
 
 export const httpConnector: ConnectorModule<typeof httpServiceSchema> = {
@@ -8,5 +7,6 @@ export const httpConnector: ConnectorModule<typeof httpServiceSchema> = {
   summary: 'A REST/JSON backend: named operations on paths below one or several base URLs.',
   schema: httpServiceSchema,
   capabilities: { http: true, rawPassthrough: true, standingConnection: false },
-  create: createHttpConnector,
+  // The implementation (and its libraries) is imported when a service of this kind is built, not at start.
+  create: async (config, ctx) => (await import('./http-connector.ts')).createHttpConnector(config, ctx),
 };
