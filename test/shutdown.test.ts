@@ -154,7 +154,7 @@ function checkRun(run: LoadRun, name: string): Outcome[] {
     handledAt - signalledAt < 2000,
     `SIGTERM handled ${Math.round(handledAt - signalledAt)} ms after it was sent`,
   );
-  const afterSignal = answered.filter((o) => o.endedAt > handledAt + 20);
+  const afterSignal = answered.filter((o) => o.endedAt >= handledAt);
   console.log(
     `${name}: ${outcomes.length} requests, ${answered.length} answered (${afterSignal.length} after SIGTERM), ` +
       `${refused.length} refused at connect, ${failed.length} reset or unanswered ${JSON.stringify(failed.map((o) => o.error))}`,
@@ -172,6 +172,8 @@ function checkRun(run: LoadRun, name: string): Outcome[] {
     'the requests in flight at SIGTERM were answered 200',
   );
   for (const o of afterSignal) {
+    // An answer sent just before on another connection may arrive a moment after the first close.
+    if (o.endedAt <= handledAt + 20) continue;
     assert.equal(o.connection, 'close', 'every answer after SIGTERM carries connection: close');
     assert.ok(o.status === 200 || o.code === 'CHORUS_SHUTTING_DOWN', `status ${o.status} ${o.code}`);
   }
