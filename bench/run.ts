@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { hasTwoCores } from './lib/cores.ts';
 import { type MachineInfo, machineInfo, machineMarkdown } from './lib/machine.ts';
 import { addRatios, type MeasureOptions, measureScenario, type ScenarioOutcome } from './lib/measure.ts';
+import { ensurePeers } from './lib/peers.ts';
 import { installCleanup } from './lib/process.ts';
 import { markdownTable, textTable } from './lib/report.ts';
 import { missingTools } from './lib/tools.ts';
@@ -78,6 +79,7 @@ if (values.from) {
   process.exit(0);
 }
 
+ensurePeers();
 const missing = missingTools();
 if (missing) {
   console.error(`bench: ${missing}`);

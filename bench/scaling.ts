@@ -25,6 +25,7 @@ import {
   type ScenarioOutcome,
   type TargetOutcome,
 } from './lib/measure.ts';
+import { ensurePeers } from './lib/peers.ts';
 import { installCleanup } from './lib/process.ts';
 import { note } from './lib/report.ts';
 import { missingTools } from './lib/tools.ts';
@@ -152,6 +153,7 @@ if (values.help) {
        [--target ${TARGET_NAMES.join(',')}] [--duration s] [--rounds n] [--json] [--update-docs]`);
   process.exit(0);
 }
+ensurePeers();
 const missing = missingTools();
 if (missing || !hasTwoCores()) {
   console.error(`bench: ${missing ?? 'needs 2 cores'}`);
