@@ -99,7 +99,11 @@ export class HttpCluster {
       host.client,
       { path, method: op.method, headers, body },
       signal,
-      limitMs,
+      // A call the request's deadline bounds is ended by the request (its signal aborts then, and
+      // the flow names every step still pending): this timer is only a backstop, a little later,
+      // for a caller with no deadline of its own. One clock decides, so the answer is the same
+      // whichever call was running.
+      call.deadlineBound ? limitMs + DEADLINE_BACKSTOP_MS : limitMs,
       this.#maxResponseBytes,
     );
     let failure: boolean | undefined = false;
@@ -147,6 +151,9 @@ export class HttpCluster {
     }
   }
 }
+
+/** How much later than the request's deadline a deadline-bound call's own timer fires. */
+const DEADLINE_BACKSTOP_MS = 50;
 
 /** The error of a failed attempt, as the catalogue names it. */
 function asCallError(
