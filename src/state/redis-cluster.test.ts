@@ -36,6 +36,19 @@ describe('redis store on a Redis Cluster', { skip, timeout: 60_000 }, () => {
       logger: pino({ level: 'silent' }),
     });
     await store.ready();
+    // ready() gives up after the connect timeout; on a loaded machine the cluster client may need
+    // longer to learn the slots. Wait until a command goes through (bounded), so tests start on a
+    // ready client.
+    const until = Date.now() + 15_000;
+    while (true) {
+      try {
+        await store.slidingWindow('warm-up', 1_000_000, 1000);
+        break;
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   });
 
   after(async () => {
