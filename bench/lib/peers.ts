@@ -37,15 +37,15 @@ export function ensurePeers(log: (message: string) => void = (message) => consol
 
 /** Whether the installed tree was made from this lock (npm writes its packages into node_modules/.package-lock.json). */
 function sameLock(lockFile: string, installedFile: string): boolean {
-  const wanted = JSON.parse(readFileSync(lockFile, 'utf8')) as {
-    packages?: Record<string, { version?: string }>;
-  };
-  const have = JSON.parse(readFileSync(installedFile, 'utf8')) as {
-    packages?: Record<string, { version?: string }>;
-  };
+  type Lock = { packages?: Record<string, { version?: string; optional?: boolean }> };
+  const wanted = JSON.parse(readFileSync(lockFile, 'utf8')) as Lock;
+  const have = JSON.parse(readFileSync(installedFile, 'utf8')) as Lock;
   for (const [name, entry] of Object.entries(wanted.packages ?? {})) {
     if (name === '') continue;
-    if (have.packages?.[name]?.version !== entry.version) return false;
+    const installed = have.packages?.[name];
+    // Optional packages for other platforms (fsevents on Linux) are never installed.
+    if (installed === undefined && entry.optional === true) continue;
+    if (installed?.version !== entry.version) return false;
   }
   return true;
 }
