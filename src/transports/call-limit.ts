@@ -18,3 +18,16 @@ export function callLimit(call: ConnectorCall, extras: OperationExtras): number 
   if (limitMs <= 0) throw timeoutError(extras, limitMs, call.deadlineBound, undefined);
   return limitMs;
 }
+
+/** How much later than the request's deadline a deadline-bound call's own timer fires. */
+export const DEADLINE_BACKSTOP_MS = 50;
+
+/**
+ * The delay of a call's own timer. A call the request's deadline bounds is ended by the request
+ * (its signal aborts then, and the flow names every step still pending): its timer is only a
+ * backstop, a little later, for a caller with no deadline of its own. One clock decides, so the
+ * answer is the same whichever call was running.
+ */
+export function timerDelay(call: ConnectorCall, limitMs: number): number {
+  return call.deadlineBound ? Math.min(limitMs + DEADLINE_BACKSTOP_MS, MAX_TIMER_MS) : limitMs;
+}

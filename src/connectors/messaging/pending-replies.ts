@@ -5,6 +5,7 @@
  */
 import type { ConnectorCall } from '../../contracts/connector.ts';
 import { cancellation, type OperationExtras, timeoutError } from '../../errors/call-errors.ts';
+import { timerDelay } from '../../transports/call-limit.ts';
 import { unavailable } from './broker-errors.ts';
 
 /** What a waiting call needs of its operation. */
@@ -45,7 +46,7 @@ export class PendingReply<Op extends RepliedOperation> {
     this.#registry = registry;
     registry.add(this);
     this.#signal.addEventListener('abort', this, { once: true });
-    this.#timer = setTimeout(expireReply, limitMs, this);
+    this.#timer = setTimeout(expireReply, timerDelay(call, limitMs), this);
   }
 
   /** The caller's signal fired. */

@@ -13,7 +13,7 @@ import type { CallContext, ConnectorCall, ConnectorResult, HostStatus } from '..
 import { isBackendFailure } from '../../errors/backend-failure.ts';
 import { cancellation, type OperationExtras, timeoutError, tooLarge } from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
-import { callLimit } from '../call-limit.ts';
+import { callLimit, timerDelay } from '../call-limit.ts';
 import { closedWithinGrace } from '../close-grace.ts';
 import type { Balancer } from './balancer.ts';
 import { transportError } from './exchange-errors.ts';
@@ -99,11 +99,7 @@ export class HttpCluster {
       host.client,
       { path, method: op.method, headers, body },
       signal,
-      // A call the request's deadline bounds is ended by the request (its signal aborts then, and
-      // the flow names every step still pending): this timer is only a backstop, a little later,
-      // for a caller with no deadline of its own. One clock decides, so the answer is the same
-      // whichever call was running.
-      call.deadlineBound ? limitMs + DEADLINE_BACKSTOP_MS : limitMs,
+      timerDelay(call, limitMs),
       this.#maxResponseBytes,
     );
     let failure: boolean | undefined = false;
@@ -151,9 +147,6 @@ export class HttpCluster {
     }
   }
 }
-
-/** How much later than the request's deadline a deadline-bound call's own timer fires. */
-const DEADLINE_BACKSTOP_MS = 50;
 
 /** The error of a failed attempt, as the catalogue names it. */
 function asCallError(
