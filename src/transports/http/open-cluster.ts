@@ -4,7 +4,7 @@
  * and the health checks. Problems are reported as issues on the key at fault.
  */
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { Pool, type PoolOptions } from './undici-pool.ts';
 import type { ConnectorIssue } from '../../contracts/connector.ts';
 import { Balancer, balancerOptions } from './balancer.ts';
 import { readClientTls, type TlsConnectOptions } from './client-tls.ts';
@@ -166,7 +166,7 @@ export function openCluster(
   const hosts: { origin: string; client: Pool }[] = [];
   for (const [index, url] of bases.entries()) {
     try {
-      const options: Pool.Options = {
+      const options: PoolOptions = {
         connections: limits.connections,
         keepAliveTimeout: limits.keepAliveMs,
         // Caps the idle time a backend's Keep-Alive hint may ask for, so the config value is the ceiling.

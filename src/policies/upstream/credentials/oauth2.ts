@@ -4,7 +4,7 @@
  * calls need it at once (they all wait for the same request). The token request has a timeout;
  * failures become CHORUS_UPSTREAM_AUTH (502) without the secret or the endpoint's body.
  */
-import { type Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../../json/parse.ts';
 import type { OAuth2CredentialsConfig } from './schema.ts';
@@ -71,6 +71,9 @@ export class OAuth2TokenSource {
     let status: number;
     let text: string;
     try {
+      // undici's whole API (fetch, WebSocket…) only when a token is fetched: see
+      // transports/http/undici-pool.ts for what `import 'undici'` costs every gateway at idle.
+      const { request } = await import('undici');
       const response = await request(this.#url, {
         method: 'POST',
         headers: this.#headers,
