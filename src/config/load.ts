@@ -21,6 +21,7 @@ import {
   visit,
 } from 'yaml';
 import type { z } from 'zod';
+import { readConfigFast } from './fast-yaml.ts';
 import { type ConfigIssue, type ConfigPath, formatPath, type Locate, type SourcePosition } from './issues.ts';
 import type { CoreConfig } from './schema.ts';
 
@@ -96,12 +97,21 @@ function loadConfigText<Config>(
   baseDir: string,
   env: Record<string, string | undefined> = process.env,
 ): LoadResult<Config> {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number): SourcePosition => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, col };
-  };
+  // A config valid as written needs no source positions until compiling it reports a problem.
+  const fast = readConfigFast(text);
+  if (fast !== undefined) {
+    let full: Locate | undefined;
+    const locate: Locate = (keyPath, options) => {
+      full ??= parseForPositions(text).locate;
+      return full(keyPath, options);
+    };
+    const validation = validateConfig(schema, fast, file, locate);
+    if (validation.config && validation.issues.length === 0) {
+      return { ok: true, loaded: { config: validation.config, file, baseDir, locate } };
+    }
+    // Problems: the full parse below finds them all, with positions and the YAML-level checks.
+  }
+  const { doc, at } = parseForPositions(text);
   const syntaxError = doc.errors[0];
   if (syntaxError) {
     // Only the first syntax error: the ones after it are nearly always its echoes.
@@ -119,6 +129,21 @@ function loadConfigText<Config>(
   issues.push(...validation.issues);
   if (issues.length > 0 || !validation.config) return { ok: false, issues };
   return { ok: true, loaded: { config: validation.config, file, baseDir, locate } };
+}
+
+/** The `yaml` library's document of the text, with what turns an offset into a line and column. */
+function parseForPositions(text: string): {
+  doc: Document;
+  at: (offset: number) => SourcePosition;
+  locate: Locate;
+} {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, col };
+  };
+  return { doc, at, locate: createLocate(doc, at) };
 }
 
 function syntaxHint(text: string, offset: number): string {
