@@ -287,11 +287,8 @@ describe('generateOpenApi', () => {
   });
 
   test('the shared problem responses carry an example per code, not one built from the schema', () => {
-    const media = generateOpenApi(config).components.responses.BadGateway?.content as Record<
-      string,
-      Response['content']
-    >;
-    const examples = (media?.['application/problem+json'] as { examples?: Record<string, unknown> }).examples;
+    const badGateway = generateOpenApi(config).components.responses.BadGateway as Response;
+    const examples = badGateway.content?.['application/problem+json']?.examples;
     assert.deepEqual(Object.keys(examples ?? {}), [
       'CHORUS_UPSTREAM_STATUS',
       'CHORUS_UPSTREAM_TRANSPORT',
