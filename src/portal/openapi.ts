@@ -18,7 +18,7 @@ export type JsonSchema = Record<string, unknown>;
 /** An OpenAPI 3.1 document as generateOpenApi builds it; inner objects are kept loosely typed. */
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string };
+  info: { title: string; version: string; description?: string };
   servers?: Array<{ url: string }>;
   tags?: Array<{ name: string; description?: string }>;
   paths: Record<string, Record<string, Record<string, unknown>>>;
@@ -50,7 +50,11 @@ const BODILESS_STATUSES = new Set([204, 205, 304]);
 /** Generates the OpenAPI 3.1.0 document describing a gateway's public API. */
 /** The config as the document reads it: the core, and the portal's title and version. */
 export type OpenApiConfig = CoreConfig & {
-  readonly portal?: { readonly title?: string | undefined; readonly version?: string | undefined };
+  readonly portal?: {
+    readonly title?: string | undefined;
+    readonly version?: string | undefined;
+    readonly description?: string | undefined;
+  };
 };
 
 export function generateOpenApi(config: OpenApiConfig, options: OpenApiOptions): OpenApiDocument {
@@ -108,6 +112,8 @@ export function generateOpenApi(config: OpenApiConfig, options: OpenApiOptions):
         .map((name) => [name, policies.schemes[name]!]),
     );
   }
+  // The API description (Markdown; a descriptionFile was read into it at load).
+  if (config.portal?.description !== undefined) document.info.description = config.portal.description;
   if (options.serverUrl !== undefined) document.servers = [{ url: options.serverUrl }];
   if (tagNames.length > 0) {
     document.tags = tagNames.map((name) =>
