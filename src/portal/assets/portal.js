@@ -116,7 +116,9 @@
   // The whole text of a box, on hover and on keyboard focus (a native <title> shows on hover only).
   const tip = document.getElementById('flow-tip');
   function showTip(node) {
-    tip.textContent = node.getAttribute('aria-label') || '';
+    // The <title> keeps the box's lines apart (an attribute's line breaks become spaces).
+    tip.textContent =
+      node.querySelector(':scope > title')?.textContent || node.getAttribute('aria-label') || '';
     tip.hidden = false;
     const box = node.getBoundingClientRect();
     const width = Math.min(tip.offsetWidth, window.innerWidth - 16);
@@ -302,6 +304,7 @@
     return power * 10;
   }
   function ms(value) {
+    if (Number.isInteger(value)) return String(value);
     return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
   }
 
