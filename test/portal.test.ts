@@ -20,6 +20,25 @@ import { type Gateway, startGateway } from '../src/server/server.ts';
 import { startBackend, type TestBackend } from './support/backend.ts';
 import { writeConfig } from './support/gateway.ts';
 
+// What the page functions below read in the browser (the project's TypeScript has no DOM library).
+interface PageElement {
+  readonly tagName: string;
+  readonly className: string;
+  readonly parentElement: PageElement | null;
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  getBoundingClientRect(): { left: number; right: number; width: number };
+}
+declare const window: { readonly innerWidth: number; readonly injected?: boolean };
+declare const document: {
+  readonly body: PageElement;
+  readonly documentElement: { readonly scrollWidth: number };
+  readonly activeElement: PageElement | null;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+};
+declare function getComputedStyle(element: PageElement): { readonly overflowX: string };
+
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '..', 'test-artifacts', 'portal');
 const ADMIN_TOKEN = 'portal-test-admin-token-0123456789';
@@ -248,7 +267,7 @@ endpoints:
         assert.match((await overview.textContent()) ?? '', /<script>window\.injected = true<\/script>/);
         assert.equal(await overview.locator('script, b').count(), 0);
         assert.equal(await overview.locator('a[href^="javascript"]').count(), 0);
-        assert.equal(await page.evaluate(() => (window as { injected?: boolean }).injected), undefined);
+        assert.equal(await page.evaluate(() => window.injected), undefined);
 
         const summaries = await page.locator('.opblock-summary-path').allTextContents();
         for (const route of ['/customers/{id}', '/hello', '/healthz', '/readyz']) {
