@@ -315,14 +315,15 @@
     for (const event of root.events) {
       const step = event.attributes['chorus.step'];
       if (typeof step !== 'string') continue;
-      if (event.name === 'step.skipped')
-        skipped.push({ step, atMs: event.atMs, reason: event.attributes.reason });
+      // Events and spans are timed by two clocks that may differ by a fraction of a millisecond.
+      const atMs = Math.max(0, event.atMs);
+      if (event.name === 'step.skipped') skipped.push({ step, atMs, reason: event.attributes.reason });
       else if (event.name === 'step.skip' || event.name === 'step.fallback') {
         const list = recovered.get(step) || [];
         list.push({
           mode: event.name.slice(5),
           code: event.attributes['chorus.error.code'],
-          atMs: event.atMs,
+          atMs,
         });
         recovered.set(step, list);
       }
