@@ -240,7 +240,7 @@ describe('generateOpenApi', () => {
             assert.equal(value.status, Number(status));
             assert.equal(value.type, `https://chorus.dev/errors#${code.toLowerCase()}`);
             assert.equal(value.title, ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].title);
-            assert.doesNotMatch(JSON.stringify(value), /additionalProp|path\/index\.html|"string"/);
+            assert.doesNotMatch(JSON.stringify(value), /additionalProp\d|path\/index\.html|"string"/);
           }
         }
       }
@@ -395,6 +395,21 @@ describe('generateOpenApi with inbound policies', () => {
     );
     const tooMany = (scoped.responses as Record<string, { headers?: Record<string, unknown> }>)['429'];
     assert.ok(tooMany?.headers?.['Retry-After'], '429 documents Retry-After');
+  });
+
+  test('plan limits add 429 codes where auth names the consumer', () => {
+    const planned = generateOpenApi(
+      configSchema.parse({
+        plans: { free: { quota: { limit: 1000, period: 'day' } } },
+        policies: { auth: 'apiKey' },
+        endpoints: [
+          { method: 'GET', path: '/keyed', flow: [] },
+          { method: 'GET', path: '/public', policies: { auth: false }, flow: [] },
+        ],
+      }),
+    );
+    assert.deepEqual(problemCodes(operation(planned, '/keyed', 'get'))[429], ['CHORUS_QUOTA_EXCEEDED']);
+    assert.equal(problemCodes(operation(planned, '/public', 'get'))[429], undefined);
   });
 
   test('without any auth policy there are no security schemes', () => {

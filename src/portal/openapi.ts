@@ -153,6 +153,7 @@ function buildOperation(
   operation.responses = buildResponses(endpoint);
   const problems = endpointProblemCodes(endpoint, (policies.context.config as CoreConfig).services);
   addPolicyDocs(operation, endpoint, defaults, policies, problems);
+  addPlanLimitCodes(problems, policies.context.config.plans);
   addProblemResponses(operation.responses as Record<string, unknown>, problems, problemSubject(endpoint));
   return operation;
 }
@@ -263,7 +264,9 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
 // ---- problem responses: the catalogue codes an endpoint can really answer with, each with an example ----
 
 /** The catalogue codes of one operation. */
-type ProblemCodes = Set<ErrorCode>;
+/** The catalogue codes of one operation, each with the call that can cause it (its example names that call). */
+type ProblemCodes = Map<ErrorCode, CallSubject | undefined>;
+type CallSubject = Pick<ProblemSubject, 'step' | 'service' | 'operation'>;
 
 /** The codes each inbound policy answers with, by status (a policy not listed: every code of the status). */
 const POLICY_CODES: Readonly<Record<string, Readonly<Record<number, readonly ErrorCode[]>>>> = {
@@ -277,12 +280,24 @@ const PROTOCOL_KINDS = new Set(['soap', 'graphql', 'grpc', 'nats', 'amqp']);
 /** Connector kinds that report a backend as unavailable (no responder, broker down, gRPC UNAVAILABLE). */
 const UNAVAILABLE_KINDS = new Set(['grpc', 'nats', 'amqp']);
 
-function addCodes(codes: ProblemCodes, add: readonly ErrorCode[]): void {
-  for (const code of add) codes.add(code);
+function addCodes(codes: ProblemCodes, add: readonly ErrorCode[], call?: CallSubject): void {
+  // The first call that can cause a code is the one its example names.
+  for (const code of add) if (codes.get(code) === undefined) codes.set(code, call);
 }
 
 function codesOfStatus(status: number): ErrorCode[] {
   return errorCodes().filter((code) => ERROR_CATALOGUE[code].status === status);
+}
+
+/**
+ * The consumer's plan limits (plans.<name>.rateLimit / .quota) count on every endpoint where auth
+ * names the consumer: its 429 codes come with the 401.
+ */
+function addPlanLimitCodes(codes: ProblemCodes, plans: unknown): void {
+  if (!codes.has('CHORUS_UNAUTHORIZED') || typeof plans !== 'object' || plans === null) return;
+  const limits = Object.values(plans as Record<string, { rateLimit?: unknown; quota?: unknown }>);
+  if (limits.some((plan) => plan?.rateLimit !== undefined)) addCodes(codes, ['CHORUS_RATE_LIMITED']);
+  if (limits.some((plan) => plan?.quota !== undefined)) addCodes(codes, ['CHORUS_QUOTA_EXCEEDED']);
 }
 
 /**
@@ -292,7 +307,7 @@ function codesOfStatus(status: number): ErrorCode[] {
  * the deadline when it waits on calls or code. Never 404/405: an unknown route is not an operation's answer.
  */
 function endpointProblemCodes(endpoint: EndpointConfig, services: CoreConfig['services']): ProblemCodes {
-  const codes: ProblemCodes = new Set();
+  const codes: ProblemCodes = new Map();
   const input = endpoint.input;
   const hasInput =
     input !== undefined &&
@@ -300,35 +315,42 @@ function endpointProblemCodes(endpoint: EndpointConfig, services: CoreConfig['se
       [input.params, input.query, input.headers].some(
         (group) => group !== undefined && Object.keys(group).length > 0,
       ));
-  if (hasInput) codes.add('CHORUS_VALIDATION_FAILED');
+  if (hasInput) addCodes(codes, ['CHORUS_VALIDATION_FAILED']);
   if (input?.body !== undefined) {
     addCodes(codes, ['CHORUS_BAD_JSON', 'CHORUS_BODY_TOO_LARGE', 'CHORUS_UNSUPPORTED_MEDIA_TYPE']);
   }
-  codes.add('CHORUS_INTERNAL');
-  if (endpoint.flow.length > 0 || endpoint.response !== undefined) codes.add('CHORUS_EXPRESSION_FAILED');
+  addCodes(codes, ['CHORUS_INTERNAL']);
+  if (endpoint.flow.length > 0 || endpoint.response !== undefined)
+    addCodes(codes, ['CHORUS_EXPRESSION_FAILED']);
   for (const step of endpoint.flow) {
     if (step.code !== undefined) addCodes(codes, ['CHORUS_CODE_STEP_FAILED', 'CHORUS_DEADLINE_EXCEEDED']);
     if (step.call === undefined) continue;
-    codes.add('CHORUS_DEADLINE_EXCEEDED');
+    addCodes(codes, ['CHORUS_DEADLINE_EXCEEDED']);
+    const [serviceName = '', operation = ''] = step.call.split('.');
+    const call: CallSubject = { step: step.id, service: serviceName, operation };
     // A step that skips or falls back on error answers for its call's failures itself.
     if ((step.onError ?? 'fail') !== 'fail') continue;
-    addCodes(codes, [
-      'CHORUS_UPSTREAM_STATUS',
-      'CHORUS_UPSTREAM_TRANSPORT',
-      'CHORUS_UPSTREAM_DECODE',
-      'CHORUS_UPSTREAM_TOO_LARGE',
-      'CHORUS_UPSTREAM_TIMEOUT',
-    ]);
-    const service = services[step.call.split('.')[0] ?? ''];
+    addCodes(
+      codes,
+      [
+        'CHORUS_UPSTREAM_STATUS',
+        'CHORUS_UPSTREAM_TRANSPORT',
+        'CHORUS_UPSTREAM_DECODE',
+        'CHORUS_UPSTREAM_TOO_LARGE',
+        'CHORUS_UPSTREAM_TIMEOUT',
+      ],
+      call,
+    );
+    const service = services[serviceName];
     if (service === undefined) continue;
-    if (PROTOCOL_KINDS.has(service.kind)) codes.add('CHORUS_UPSTREAM_PROTOCOL');
-    if (UNAVAILABLE_KINDS.has(service.kind)) codes.add('CHORUS_UPSTREAM_UNAVAILABLE');
-    if (service.circuitBreaker !== undefined) codes.add('CHORUS_CIRCUIT_OPEN');
-    if (service.bulkhead !== undefined) codes.add('CHORUS_BULKHEAD_FULL');
-    if (service.auth !== undefined) codes.add('CHORUS_UPSTREAM_AUTH');
+    if (PROTOCOL_KINDS.has(service.kind)) addCodes(codes, ['CHORUS_UPSTREAM_PROTOCOL'], call);
+    if (UNAVAILABLE_KINDS.has(service.kind)) addCodes(codes, ['CHORUS_UPSTREAM_UNAVAILABLE'], call);
+    if (service.circuitBreaker !== undefined) addCodes(codes, ['CHORUS_CIRCUIT_OPEN'], call);
+    if (service.bulkhead !== undefined) addCodes(codes, ['CHORUS_BULKHEAD_FULL'], call);
+    if (service.auth !== undefined) addCodes(codes, ['CHORUS_UPSTREAM_AUTH'], call);
   }
   // A request that arrives while the gateway drains is refused, whatever the endpoint.
-  codes.add('CHORUS_SHUTTING_DOWN');
+  addCodes(codes, ['CHORUS_SHUTTING_DOWN']);
   return codes;
 }
 
@@ -370,7 +392,7 @@ function addProblemResponses(
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
-    const content = problemContent(status, list, subject);
+    const content = problemContent(status, list, (code) => ({ ...subject, ...codes.get(code) }));
     const declared = responses[String(status)] as { content?: Record<string, unknown> } | undefined;
     if (declared === undefined) {
       const response: Record<string, unknown> = { description: problemDescription(status, list), content };
@@ -399,7 +421,7 @@ function problemDescription(status: number, codes: readonly ErrorCode[]): string
 function problemContent(
   status: number,
   codes: readonly ErrorCode[],
-  subject: ProblemSubject,
+  subjectOf: (code: ErrorCode) => ProblemSubject,
 ): Record<string, unknown> {
   return {
     [PROBLEM_MEDIA_TYPE]: {
@@ -411,7 +433,7 @@ function problemContent(
       examples: Object.fromEntries(
         codes.map((code) => [
           code,
-          { summary: ERROR_CATALOGUE[code].title, value: problemExample(code, subject) },
+          { summary: ERROR_CATALOGUE[code].title, value: problemExample(code, subjectOf(code)) },
         ]),
       ),
     },
@@ -450,7 +472,7 @@ function problemResponses(): Record<string, Record<string, unknown>> {
   const responses: Record<string, Record<string, unknown>> = {};
   for (const [name, { status, description }] of Object.entries(PROBLEM_RESPONSES)) {
     const codes = codesOfStatus(status);
-    responses[name] = { description, content: problemContent(status, codes, GENERIC_SUBJECT) };
+    responses[name] = { description, content: problemContent(status, codes, () => GENERIC_SUBJECT) };
   }
   return responses;
 }
