@@ -79,7 +79,11 @@ describe('the MediaCo portal in a browser', { skip }, () => {
       await operation.first().locator('.opblock-summary').click();
       await operation.first().locator('svg.chorus-flow').waitFor({ state: 'visible' });
       await assertFits(page, 'MediaCo item endpoint');
-      await page.screenshot({ path: path.join(ARTIFACTS, `mediaco-${width}-item.png`), fullPage: true });
+      await operation.first().locator('.flow-figure').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(ARTIFACTS, `mediaco-${width}-item.png`) });
+      // The problem responses: one per status, an example per code (here the 502's first).
+      await operation.first().locator('.response[data-code="502"]').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(ARTIFACTS, `mediaco-${width}-errors.png`) });
       assert.deepEqual(problems, []);
       await context.close();
     });
