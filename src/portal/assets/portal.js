@@ -472,7 +472,9 @@
       const lane = element('div', 'wf-lane');
       const bar = element('div', 'wf-bar');
       bar.style.left = at(span.startMs);
-      bar.style.width = `max(3px, ${Math.min((span.durationMs / total) * 100, 100)}%)`;
+      // A bar stays visible however short (a cache hit takes a fraction of a millisecond).
+      const least = className.includes('cached') ? 8 : 3;
+      bar.style.width = `max(${least}px, ${Math.min((span.durationMs / total) * 100, 100)}%)`;
       bar.title = `${name}: starts at ${span.startMs.toFixed(1)} ms, takes ${span.durationMs.toFixed(1)} ms`;
       lane.append(bar);
       for (const event of span.events) {
