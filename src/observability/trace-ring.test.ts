@@ -72,4 +72,39 @@ describe('TraceRing', () => {
     for (let i = 0; i < 6000; i++) tracer.startSpan(`orphan ${i}`).end();
     assert.ok((ring as unknown as { pending: Map<string, unknown> }).pending.size <= 5000);
   });
+
+  test('a summary counts backend calls apart from code steps and cached calls, and says when the response cache answered', () => {
+    const { ring, tracer } = setup(5);
+    const root = tracer.startSpan('GET /x', {
+      kind: SpanKind.SERVER,
+      attributes: { 'chorus.request_id': 'r-sum', 'http.request.method': 'GET', 'url.path': '/x' },
+    });
+    const parent = trace.setSpan(ROOT_CONTEXT, root);
+    const step = (name: string, attributes: Record<string, string>, cached = false) => {
+      const span = tracer.startSpan(name, { attributes: { 'chorus.step': name, ...attributes } }, parent);
+      if (cached) span.addEvent('cache.hit', { 'chorus.cache': 'steps' });
+      span.end();
+    };
+    step('called', { 'chorus.service': 'shop', 'chorus.operation': 'user' });
+    step('fromCache', { 'chorus.service': 'shop', 'chorus.operation': 'orders' }, true);
+    step('code', { 'chorus.step.kind': 'code' });
+    root.end();
+    const [summary] = ring.list();
+    assert.equal(summary?.calls, 1);
+    assert.equal(summary?.cached, false);
+
+    const hit = tracer.startSpan('GET /x', {
+      kind: SpanKind.SERVER,
+      attributes: { 'chorus.request_id': 'r-hit', 'http.request.method': 'GET', 'url.path': '/x' },
+    });
+    hit.addEvent('cache.hit', { 'chorus.cache': 'response' });
+    hit.end();
+    assert.deepEqual(
+      ring.list().map((each) => [each.requestId, each.cached, each.calls]),
+      [
+        ['r-hit', true, 0],
+        ['r-sum', false, 1],
+      ],
+    );
+  });
 });

@@ -38,7 +38,14 @@ export interface TraceRecord {
 }
 
 /** A line of the trace list. */
-export type TraceSummary = Omit<TraceRecord, 'spans'> & { spanCount: number; errors: number };
+export type TraceSummary = Omit<TraceRecord, 'spans'> & {
+  spanCount: number;
+  errors: number;
+  /** Backend calls made (spans of call steps; a step answered from its cache counts none). */
+  calls: number;
+  /** Whether the response cache answered the request (a cache.hit event on the request span). */
+  cached: boolean;
+};
 
 const MAX_SPANS_PER_TRACE = 500;
 const MAX_EVENTS_PER_SPAN = 50;
@@ -120,6 +127,11 @@ export class TraceRing implements SpanProcessor {
         ...summary,
         spanCount: spans.length,
         errors: spans.filter((s) => s.status === 'error').length,
+        calls: spans.filter(
+          (s) =>
+            s.attributes['chorus.service'] !== undefined && !s.events.some((e) => e.name === 'cache.hit'),
+        ).length,
+        cached: spans[0]?.events.some((e) => e.name === 'cache.hit') ?? false,
       });
     }
     return out;

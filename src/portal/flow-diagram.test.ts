@@ -63,4 +63,17 @@ endpoints:
   assert.equal(svg.match(/class="edge dependency"/g)?.length, 4);
   assert.equal(svg.match(/class="edge end"/g)?.length, 1);
   assert.doesNotMatch(svg, /<script|href=/, 'a static picture');
+  // Inline in the page: every box is focusable and named by its whole, unclipped text.
+  assert.equal(
+    svg.match(/<g class="node [^"]*" data-node="[^"]*" tabindex="0" role="img" aria-label="/g)?.length,
+    6,
+  );
+  assert.ok(
+    svg.includes(
+      'aria-label="album\nxml · music.album\nif steps.where.provider == &#34;music&#34; &#38;&#38; steps.where.id != &#34;&#60;none&#62;&#34;\non error: skip"',
+    ),
+    'the box of album, named by its whole text',
+  );
+  assert.doesNotMatch(svg, /(^|[};])text\{/, 'styles scoped to the diagram');
+  assert.match(svg, /marker id="arrow-getItemsById"/);
 });

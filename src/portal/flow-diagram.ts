@@ -18,6 +18,8 @@ const TITLE_LIMIT = 27;
 
 interface Node {
   key: string;
+  /** The node's whole text, unclipped: its tooltip and its accessible name. */
+  full: string;
   column: number;
   lines: { text: string; title?: string; className: string }[];
   className: string;
@@ -48,6 +50,7 @@ export function renderFlowDiagram(
       depth[step.index]! + 1,
       `step ${step.kind}`,
       stepLines(step, stepConfig, services),
+      stepConfig?.description,
     );
     nodes.push(created);
     return created;
@@ -73,6 +76,8 @@ export function renderFlowDiagram(
     }
   }
 
+  const marker = `arrow-${endpoint.id.replace(/[^\w-]/g, '_')}`;
+  const edge = (from: Node, to: Node, className: string): string => drawEdge(from, to, className, marker);
   const edges: string[] = [];
   for (const step of steps) {
     const target = stepNodes[step.index]!;
@@ -86,10 +91,12 @@ export function renderFlowDiagram(
   const width = MARGIN * 2 + (lastColumn + 1) * BOX_WIDTH + lastColumn * COLUMN_GAP;
   const height = MARGIN * 2 + tallest;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(`Flow of ${endpoint.id}`)}">`,
+    // Inline in the portal page: the styles are scoped to .chorus-flow and the marker id is the
+    // endpoint's, so several diagrams on one page do not restyle the page or each other.
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chorus-flow" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="group" aria-label="${escapeXml(`Flow of ${endpoint.method} ${endpoint.path}: ${steps.length} steps`)}">`,
     `<title>${escapeXml(`Flow of ${endpoint.method} ${endpoint.path}`)}</title>`,
     `<style>${STYLE}</style>`,
-    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>',
+    `<defs><marker id="${marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>`,
     ...edges,
     ...nodes.map(drawNode),
     '</svg>',
@@ -110,11 +117,20 @@ function depths(steps: readonly StepPlan[]): number[] {
   return depth;
 }
 
-function node(key: string, column: number, className: string, lines: Node['lines']): Node {
-  // Long text is cut to fit the box; the whole of it is the line's tooltip.
+function node(
+  key: string,
+  column: number,
+  className: string,
+  lines: Node['lines'],
+  description?: string,
+): Node {
+  // Long text is cut to fit the box; the whole of it is the line's tooltip and the box's.
   const fitted = lines.map((line) => (line.title === undefined ? clipped(line.text, line.className) : line));
+  const whole = lines.map((line) => line.title ?? line.text);
+  if (description !== undefined) whole.push(description);
   return {
     key,
+    full: whole.join('\n'),
     column,
     lines: fitted,
     className,
@@ -159,13 +175,13 @@ function responseSummary(config: EndpointConfig): string {
   return `${config.response.length} cases`;
 }
 
-function edge(from: Node, to: Node, className: string): string {
+function drawEdge(from: Node, to: Node, className: string, marker: string): string {
   const x1 = from.x + BOX_WIDTH;
   const y1 = from.y + from.height / 2;
   const x2 = to.x - 2;
   const y2 = to.y + to.height / 2;
   const bend = (x2 - x1) / 2;
-  return `<path class="edge ${className}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#arrow)"/>`;
+  return `<path class="edge ${className}" d="M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}" marker-end="url(#${marker})"/>`;
 }
 
 function drawNode(each: Node): string {
@@ -176,7 +192,9 @@ function drawNode(each: Node): string {
       return `<text class="${line.className}" x="${each.x + BOX_PADDING}" y="${y}">${title}${escapeXml(line.text)}</text>`;
     })
     .join('');
-  return `<g class="node ${each.className}" data-node="${escapeXml(each.key)}"><rect x="${each.x}" y="${each.y}" width="${BOX_WIDTH}" height="${each.height}" rx="8"/>${text}</g>`;
+  // Each box is focusable (Tab walks the flow) and named by its whole text; <title> is the hover tooltip.
+  const full = escapeXml(each.full);
+  return `<g class="node ${each.className}" data-node="${escapeXml(each.key)}" tabindex="0" role="img" aria-label="${full}"><title>${full}</title><rect x="${each.x}" y="${each.y}" width="${BOX_WIDTH}" height="${each.height}" rx="8"/>${text}</g>`;
 }
 
 function escapeXml(text: string): string {
@@ -184,17 +202,19 @@ function escapeXml(text: string): string {
 }
 
 const STYLE = [
-  'text{font:12px system-ui,-apple-system,Segoe UI,sans-serif;fill:#1e293b}',
-  'text.title{font-weight:600;font-size:13px}',
-  'text.kind{fill:#475569}',
-  'text.when{fill:#b45309}',
-  'text.loop{fill:#7c3aed}',
-  'text.note{fill:#0f766e}',
-  '.node rect{fill:#fff;stroke:#94a3b8;stroke-width:1.5}',
-  '.node.call rect{fill:#eff6ff;stroke:#3b82f6}',
-  '.node.code rect{fill:#f5f3ff;stroke:#8b5cf6}',
-  '.node.map rect{fill:#f8fafc;stroke:#94a3b8}',
-  '.node.terminal rect{fill:#f1f5f9;stroke:#334155}',
-  '.edge{fill:none;stroke:#64748b;stroke-width:1.5}',
-  '.edge.start,.edge.end{stroke-dasharray:4 3}',
+  '.chorus-flow text{font:12px system-ui,-apple-system,Segoe UI,sans-serif;fill:#1e293b}',
+  '.chorus-flow text.title{font-weight:600;font-size:13px}',
+  '.chorus-flow text.kind{fill:#475569}',
+  '.chorus-flow text.when{fill:#b45309}',
+  '.chorus-flow text.loop{fill:#7c3aed}',
+  '.chorus-flow text.note{fill:#0f766e}',
+  '.chorus-flow .node rect{fill:#fff;stroke:#94a3b8;stroke-width:1.5}',
+  '.chorus-flow .node.call rect{fill:#eff6ff;stroke:#3b82f6}',
+  '.chorus-flow .node.code rect{fill:#f5f3ff;stroke:#8b5cf6}',
+  '.chorus-flow .node.map rect{fill:#f8fafc;stroke:#94a3b8}',
+  '.chorus-flow .node.terminal rect{fill:#f1f5f9;stroke:#334155}',
+  '.chorus-flow .node{cursor:help;outline:none}',
+  '.chorus-flow .node:focus rect,.chorus-flow .node:hover rect{stroke:#0f172a;stroke-width:3}',
+  '.chorus-flow .edge{fill:none;stroke:#64748b;stroke-width:1.5}',
+  '.chorus-flow .edge.start,.chorus-flow .edge.end{stroke-dasharray:4 3}',
 ].join('');

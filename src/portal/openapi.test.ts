@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { z } from 'zod';
 import { deriveOperationId, resolveOperationIds } from '../config/operation-ids.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
@@ -53,6 +54,24 @@ function operation(document: OpenApiDocument, path: string, method: string): Ope
 
 function parameters(op: Operation): Parameter[] {
   return (op.parameters ?? []) as Parameter[];
+}
+
+type Example = { value: Record<string, unknown> & { code: string; status: number; type: string } };
+type Response = {
+  content?: Record<
+    string,
+    { schema: { properties: { code: { enum: string[] } } }; examples?: Record<string, Example> }
+  >;
+};
+
+/** The catalogue codes of each problem response of an operation, by status. */
+function problemCodes(op: Operation): Record<number, string[]> {
+  const out: Record<number, string[]> = {};
+  for (const [status, response] of Object.entries(op.responses as Record<string, Response>)) {
+    const media = response.content?.['application/problem+json'];
+    if (media !== undefined) out[Number(status)] = media.schema.properties.code.enum;
+  }
+  return out;
 }
 
 function responseCodes(op: Operation): string[] {
@@ -166,47 +185,118 @@ describe('generateOpenApi', () => {
     assert.equal(responses['200'], undefined);
   });
 
-  test('an endpoint with a call step and input documents 400, 500, 502, 503 and 504 problems', () => {
+  test('an endpoint with a call step and input lists its input, flow and backend codes by status', () => {
     const op = operation(generateOpenApi(config), '/catalog/items/{id}/variants/{variant}', 'get');
-    assert.deepEqual(responseCodes(op), ['200', '400', '500', '502', '503', '504']);
-    assert.deepEqual((op.responses as Record<string, unknown>)['502'], {
-      $ref: '#/components/responses/BadGateway',
+    assert.deepEqual(problemCodes(op), {
+      400: ['CHORUS_VALIDATION_FAILED'],
+      500: ['CHORUS_EXPRESSION_FAILED', 'CHORUS_INTERNAL'],
+      502: [
+        'CHORUS_UPSTREAM_STATUS',
+        'CHORUS_UPSTREAM_TRANSPORT',
+        'CHORUS_UPSTREAM_DECODE',
+        'CHORUS_UPSTREAM_TOO_LARGE',
+      ],
+      503: ['CHORUS_SHUTTING_DOWN'],
+      504: ['CHORUS_UPSTREAM_TIMEOUT', 'CHORUS_DEADLINE_EXCEEDED'],
     });
   });
 
-  test('an endpoint with a body but no call step documents 400, 413, 415 and 500 but no upstream problems', () => {
+  test('an endpoint with a body but no call step lists body problems but no backend ones', () => {
     const op = operation(generateOpenApi(config), '/orders', 'post');
-    assert.deepEqual(responseCodes(op), ['201', '400', '413', '415', '500']);
+    assert.deepEqual(responseCodes(op), ['201', '400', '413', '415', '500', '503']);
+    assert.deepEqual(problemCodes(op)[400], ['CHORUS_BAD_JSON', 'CHORUS_VALIDATION_FAILED']);
   });
 
-  test('an endpoint without input or call steps documents only the 500 problem', () => {
+  test('an endpoint without input or call steps lists only the 500 and shutting-down problems', () => {
     const op = operation(generateOpenApi(config), '/', 'get');
-    assert.deepEqual(responseCodes(op), ['200', '500']);
+    assert.deepEqual(responseCodes(op), ['200', '500', '503']);
   });
 
-  test('problem responses are application/problem+json and reference the shared Problem schema', () => {
+  test('no operation lists the route-not-found 404 or 405: they are not answers of an endpoint', () => {
     const document = generateOpenApi(config);
-    const badGateway = document.components.responses.BadGateway;
-    assert.deepEqual(badGateway?.content, {
-      'application/problem+json': {
-        schema: {
-          allOf: [{ $ref: '#/components/schemas/Problem' }],
-          properties: {
-            status: { const: 502 },
-            code: {
-              enum: [
-                'CHORUS_UPSTREAM_STATUS',
-                'CHORUS_UPSTREAM_TRANSPORT',
-                'CHORUS_UPSTREAM_PROTOCOL',
-                'CHORUS_UPSTREAM_DECODE',
-                'CHORUS_UPSTREAM_TOO_LARGE',
-                'CHORUS_UPSTREAM_AUTH',
-              ],
-            },
+    for (const item of Object.values(document.paths)) {
+      for (const op of Object.values(item)) {
+        const codes = Object.values(problemCodes(op)).flat();
+        assert.ok(!codes.includes('CHORUS_ROUTE_NOT_FOUND') && !codes.includes('CHORUS_METHOD_NOT_ALLOWED'));
+      }
+    }
+  });
+
+  test('every problem example is the document the gateway answers: a catalogue type, the code, its status, no filler', () => {
+    const document = generateOpenApi(config);
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    const validate = ajv.compile(document.components.schemas.Problem!);
+    let seen = 0;
+    for (const item of Object.values(document.paths)) {
+      for (const op of Object.values(item)) {
+        for (const [status, response] of Object.entries(op.responses as Record<string, Response>)) {
+          const media = response.content?.['application/problem+json'];
+          if (media === undefined) continue;
+          assert.deepEqual(Object.keys(media.examples ?? {}), media.schema.properties.code.enum);
+          for (const [code, { value }] of Object.entries(media.examples ?? {})) {
+            seen++;
+            assert.equal(validate(value), true, JSON.stringify(validate.errors));
+            assert.equal(value.code, code);
+            assert.equal(value.status, Number(status));
+            assert.equal(value.type, `https://chorus.dev/errors#${code.toLowerCase()}`);
+            assert.equal(value.title, ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].title);
+            assert.doesNotMatch(JSON.stringify(value), /additionalProp\d|path\/index\.html|"string"/);
+          }
+        }
+      }
+    }
+    assert.ok(seen > 10, `${seen} examples checked`);
+  });
+
+  test('backend examples name the step, service and operation the endpoint calls', () => {
+    const op = operation(generateOpenApi(config), '/catalog/items/{id}/variants/{variant}', 'get');
+    const example = (op.responses as Record<string, Response>)['504']?.content?.['application/problem+json']
+      ?.examples?.CHORUS_UPSTREAM_TIMEOUT?.value;
+    assert.equal(example?.detail, 'service "svc" operation "op" did not answer within 5000 ms');
+    assert.deepEqual([example?.step, example?.service, example?.operation], ['a', 'svc', 'op']);
+    const invalid = (op.responses as Record<string, Response>)['400']?.content?.['application/problem+json']
+      ?.examples?.CHORUS_VALIDATION_FAILED?.value;
+    assert.deepEqual(invalid?.errors, [{ field: 'params.id', message: 'is required' }]);
+  });
+
+  test('a step that skips on error adds no backend codes; service policies add theirs', () => {
+    const document = generateOpenApi(
+      configSchema.parse({
+        services: {
+          flaky: { kind: 'http', url: 'http://127.0.0.1:1', operations: { op: { path: '/x' } } },
+          guarded: {
+            kind: 'graphql',
+            url: 'http://127.0.0.1:1/graphql',
+            circuitBreaker: { consecutiveFailures: 5, cooldown: '10s' },
+            bulkhead: { maxConcurrent: 4 },
+            operations: { op: { query: '{ a }' } },
           },
         },
-      },
-    });
+        endpoints: [
+          { method: 'GET', path: '/skip', flow: [{ id: 'a', call: 'flaky.op', onError: 'skip' }] },
+          { method: 'GET', path: '/guarded', flow: [{ id: 'b', call: 'guarded.op' }] },
+        ],
+      }),
+    );
+    const skip = problemCodes(operation(document, '/skip', 'get'));
+    assert.equal(skip[502], undefined);
+    assert.deepEqual(skip[504], ['CHORUS_DEADLINE_EXCEEDED']);
+    const guarded = problemCodes(operation(document, '/guarded', 'get'));
+    assert.ok(guarded[502]?.includes('CHORUS_UPSTREAM_PROTOCOL'));
+    assert.deepEqual(guarded[503], ['CHORUS_CIRCUIT_OPEN', 'CHORUS_BULKHEAD_FULL', 'CHORUS_SHUTTING_DOWN']);
+  });
+
+  test('the shared problem responses carry an example per code, not one built from the schema', () => {
+    const badGateway = generateOpenApi(config).components.responses.BadGateway as Response;
+    const examples = badGateway.content?.['application/problem+json']?.examples;
+    assert.deepEqual(Object.keys(examples ?? {}), [
+      'CHORUS_UPSTREAM_STATUS',
+      'CHORUS_UPSTREAM_TRANSPORT',
+      'CHORUS_UPSTREAM_PROTOCOL',
+      'CHORUS_UPSTREAM_DECODE',
+      'CHORUS_UPSTREAM_TOO_LARGE',
+      'CHORUS_UPSTREAM_AUTH',
+    ]);
   });
 
   test('the Problem schema lists every catalogue code and the RFC 9457 fields', () => {
@@ -294,6 +384,32 @@ describe('generateOpenApi with inbound policies', () => {
     );
     // anonymous callers are let through: an empty requirement is one of the alternatives.
     assert.deepEqual(byPath('/maybe').security, [{ apiKey: [] }, { bearerJwt: [] }, {}]);
+  });
+
+  test('auth and rate-limit problems list only the codes those policies answer with', () => {
+    const scoped = operation(document, '/scoped', 'get');
+    const codes = problemCodes(scoped);
+    assert.deepEqual(
+      [codes[401], codes[403], codes[429]],
+      [['CHORUS_UNAUTHORIZED'], ['CHORUS_FORBIDDEN'], ['CHORUS_RATE_LIMITED']],
+    );
+    const tooMany = (scoped.responses as Record<string, { headers?: Record<string, unknown> }>)['429'];
+    assert.ok(tooMany?.headers?.['Retry-After'], '429 documents Retry-After');
+  });
+
+  test('plan limits add 429 codes where auth names the consumer', () => {
+    const planned = generateOpenApi(
+      configSchema.parse({
+        plans: { free: { quota: { limit: 1000, period: 'day' } } },
+        policies: { auth: 'apiKey' },
+        endpoints: [
+          { method: 'GET', path: '/keyed', flow: [] },
+          { method: 'GET', path: '/public', policies: { auth: false }, flow: [] },
+        ],
+      }),
+    );
+    assert.deepEqual(problemCodes(operation(planned, '/keyed', 'get'))[429], ['CHORUS_QUOTA_EXCEEDED']);
+    assert.equal(problemCodes(operation(planned, '/public', 'get'))[429], undefined);
   });
 
   test('without any auth policy there are no security schemes', () => {

@@ -10,6 +10,7 @@ import type { OpenApiContext } from '../contracts/policy.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
 import { inOrder } from '../policies/compose.ts';
 import { effectivePolicyConfig, type InboundModule } from '../policies/inbound/stack.ts';
+import { type ProblemSubject, problemExample } from './problem-examples.ts';
 
 /** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
 export type JsonSchema = Record<string, unknown>;
@@ -17,7 +18,7 @@ export type JsonSchema = Record<string, unknown>;
 /** An OpenAPI 3.1 document as generateOpenApi builds it; inner objects are kept loosely typed. */
 export interface OpenApiDocument {
   openapi: '3.1.0';
-  info: { title: string; version: string };
+  info: { title: string; version: string; description?: string };
   servers?: Array<{ url: string }>;
   tags?: Array<{ name: string; description?: string }>;
   paths: Record<string, Record<string, Record<string, unknown>>>;
@@ -49,7 +50,11 @@ const BODILESS_STATUSES = new Set([204, 205, 304]);
 /** Generates the OpenAPI 3.1.0 document describing a gateway's public API. */
 /** The config as the document reads it: the core, and the portal's title and version. */
 export type OpenApiConfig = CoreConfig & {
-  readonly portal?: { readonly title?: string | undefined; readonly version?: string | undefined };
+  readonly portal?: {
+    readonly title?: string | undefined;
+    readonly version?: string | undefined;
+    readonly description?: string | undefined;
+  };
 };
 
 export function generateOpenApi(config: OpenApiConfig, options: OpenApiOptions): OpenApiDocument {
@@ -107,6 +112,8 @@ export function generateOpenApi(config: OpenApiConfig, options: OpenApiOptions):
         .map((name) => [name, policies.schemes[name]!]),
     );
   }
+  // The API description (Markdown; a descriptionFile was read into it at load).
+  if (config.portal?.description !== undefined) document.info.description = config.portal.description;
   if (options.serverUrl !== undefined) document.servers = [{ url: options.serverUrl }];
   if (tagNames.length > 0) {
     document.tags = tagNames.map((name) =>
@@ -144,7 +151,10 @@ function buildOperation(
     };
   }
   operation.responses = buildResponses(endpoint);
-  addPolicyDocs(operation, endpoint, defaults, policies);
+  const problems = endpointProblemCodes(endpoint, (policies.context.config as CoreConfig).services);
+  addPolicyDocs(operation, endpoint, defaults, policies, problems);
+  addPlanLimitCodes(problems, policies.context.config.plans);
+  addProblemResponses(operation.responses as Record<string, unknown>, problems, problemSubject(endpoint));
   return operation;
 }
 
@@ -164,8 +174,8 @@ function addPolicyDocs(
   endpoint: EndpointConfig,
   defaults: CoreConfig['policies'],
   policies: PolicyDocs,
+  problems: ProblemCodes,
 ): void {
-  const responses = operation.responses as Record<string, unknown>;
   for (const module of policies.modules) {
     if ('builtIn' in module || module.openapi === undefined) continue;
     const chosen = effectivePolicyConfig(module.name, endpoint.policies, defaults);
@@ -176,8 +186,9 @@ function addPolicyDocs(
       policies.secured = true;
     }
     Object.assign(policies.schemes, part.securitySchemes);
-    for (const [status, name] of Object.entries(part.responses ?? {})) {
-      responses[status] = problemRef(name as keyof typeof PROBLEM_RESPONSES);
+    for (const status of Object.keys(part.responses ?? {})) {
+      const known = POLICY_CODES[module.name]?.[Number(status)];
+      addCodes(problems, known ?? codesOfStatus(Number(status)));
     }
   }
 }
@@ -247,7 +258,56 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
     }
     responses[String(status)] ??= described;
   }
+  return responses;
+}
 
+// ---- problem responses: the catalogue codes an endpoint can really answer with, each with an example ----
+
+/** The catalogue codes of one operation. */
+/** The catalogue codes of one operation, each with the call that can cause it (its example names that call). */
+type ProblemCodes = Map<ErrorCode, CallSubject | undefined>;
+type CallSubject = Pick<ProblemSubject, 'step' | 'service' | 'operation'>;
+
+/** The codes each inbound policy answers with, by status (a policy not listed: every code of the status). */
+const POLICY_CODES: Readonly<Record<string, Readonly<Record<number, readonly ErrorCode[]>>>> = {
+  auth: { 401: ['CHORUS_UNAUTHORIZED'], 403: ['CHORUS_FORBIDDEN'] },
+  ipFilter: { 403: ['CHORUS_IP_DENIED'] },
+  rateLimit: { 429: ['CHORUS_RATE_LIMITED'] },
+  quota: { 429: ['CHORUS_QUOTA_EXCEEDED'] },
+};
+/** Connector kinds whose answers carry protocol errors (SOAP faults, GraphQL errors, gRPC and broker statuses). */
+const PROTOCOL_KINDS = new Set(['soap', 'graphql', 'grpc', 'nats', 'amqp']);
+/** Connector kinds that report a backend as unavailable (no responder, broker down, gRPC UNAVAILABLE). */
+const UNAVAILABLE_KINDS = new Set(['grpc', 'nats', 'amqp']);
+
+function addCodes(codes: ProblemCodes, add: readonly ErrorCode[], call?: CallSubject): void {
+  // The first call that can cause a code is the one its example names.
+  for (const code of add) if (codes.get(code) === undefined) codes.set(code, call);
+}
+
+function codesOfStatus(status: number): ErrorCode[] {
+  return errorCodes().filter((code) => ERROR_CATALOGUE[code].status === status);
+}
+
+/**
+ * The consumer's plan limits (plans.<name>.rateLimit / .quota) count on every endpoint where auth
+ * names the consumer: its 429 codes come with the 401.
+ */
+function addPlanLimitCodes(codes: ProblemCodes, plans: unknown): void {
+  if (!codes.has('CHORUS_UNAUTHORIZED') || typeof plans !== 'object' || plans === null) return;
+  const limits = Object.values(plans as Record<string, { rateLimit?: unknown; quota?: unknown }>);
+  if (limits.some((plan) => plan?.rateLimit !== undefined)) addCodes(codes, ['CHORUS_RATE_LIMITED']);
+  if (limits.some((plan) => plan?.quota !== undefined)) addCodes(codes, ['CHORUS_QUOTA_EXCEEDED']);
+}
+
+/**
+ * What the endpoint itself can answer besides its cases: input problems when it has input, body
+ * problems when it reads a body, backend problems for the calls whose failure is not recovered by
+ * onError (per service: protocol errors, breaker, bulkhead, backend credentials as configured),
+ * the deadline when it waits on calls or code. Never 404/405: an unknown route is not an operation's answer.
+ */
+function endpointProblemCodes(endpoint: EndpointConfig, services: CoreConfig['services']): ProblemCodes {
+  const codes: ProblemCodes = new Map();
   const input = endpoint.input;
   const hasInput =
     input !== undefined &&
@@ -255,18 +315,129 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
       [input.params, input.query, input.headers].some(
         (group) => group !== undefined && Object.keys(group).length > 0,
       ));
-  if (hasInput) responses['400'] = problemRef('BadRequest');
+  if (hasInput) addCodes(codes, ['CHORUS_VALIDATION_FAILED']);
   if (input?.body !== undefined) {
-    responses['413'] = problemRef('PayloadTooLarge');
-    responses['415'] = problemRef('UnsupportedMediaType');
+    addCodes(codes, ['CHORUS_BAD_JSON', 'CHORUS_BODY_TOO_LARGE', 'CHORUS_UNSUPPORTED_MEDIA_TYPE']);
   }
-  responses['500'] = problemRef('InternalError');
-  if (endpoint.flow.some((step) => step.call !== undefined)) {
-    responses['502'] = problemRef('BadGateway');
-    responses['503'] = problemRef('ServiceUnavailable');
-    responses['504'] = problemRef('GatewayTimeout');
+  addCodes(codes, ['CHORUS_INTERNAL']);
+  if (endpoint.flow.length > 0 || endpoint.response !== undefined)
+    addCodes(codes, ['CHORUS_EXPRESSION_FAILED']);
+  for (const step of endpoint.flow) {
+    if (step.code !== undefined) addCodes(codes, ['CHORUS_CODE_STEP_FAILED', 'CHORUS_DEADLINE_EXCEEDED']);
+    if (step.call === undefined) continue;
+    addCodes(codes, ['CHORUS_DEADLINE_EXCEEDED']);
+    const [serviceName = '', operation = ''] = step.call.split('.');
+    const call: CallSubject = { step: step.id, service: serviceName, operation };
+    // A step that skips or falls back on error answers for its call's failures itself.
+    if ((step.onError ?? 'fail') !== 'fail') continue;
+    addCodes(
+      codes,
+      [
+        'CHORUS_UPSTREAM_STATUS',
+        'CHORUS_UPSTREAM_TRANSPORT',
+        'CHORUS_UPSTREAM_DECODE',
+        'CHORUS_UPSTREAM_TOO_LARGE',
+        'CHORUS_UPSTREAM_TIMEOUT',
+      ],
+      call,
+    );
+    const service = services[serviceName];
+    if (service === undefined) continue;
+    if (PROTOCOL_KINDS.has(service.kind)) addCodes(codes, ['CHORUS_UPSTREAM_PROTOCOL'], call);
+    if (UNAVAILABLE_KINDS.has(service.kind)) addCodes(codes, ['CHORUS_UPSTREAM_UNAVAILABLE'], call);
+    if (service.circuitBreaker !== undefined) addCodes(codes, ['CHORUS_CIRCUIT_OPEN'], call);
+    if (service.bulkhead !== undefined) addCodes(codes, ['CHORUS_BULKHEAD_FULL'], call);
+    if (service.auth !== undefined) addCodes(codes, ['CHORUS_UPSTREAM_AUTH'], call);
   }
-  return responses;
+  // A request that arrives while the gateway drains is refused, whatever the endpoint.
+  addCodes(codes, ['CHORUS_SHUTTING_DOWN']);
+  return codes;
+}
+
+/** What the examples of an endpoint name: its first backend call and its first input field. */
+function problemSubject(endpoint: EndpointConfig): ProblemSubject {
+  const call = endpoint.flow.find((step) => step.call !== undefined);
+  const [service = 'backend', operation = 'get'] = call?.call?.split('.') ?? [];
+  const input = endpoint.input;
+  const firstKey = (group: object | undefined): string | undefined =>
+    group === undefined ? undefined : Object.keys(group)[0];
+  const param = firstKey(input?.params) ?? endpoint.path.match(/\{([^}]+)\}/)?.[1];
+  const query = firstKey(input?.query);
+  const header = firstKey(input?.headers);
+  const bodyRequired = (input?.body as { required?: unknown } | undefined)?.required;
+  const field =
+    param !== undefined
+      ? `params.${param}`
+      : query !== undefined
+        ? `query.${query}`
+        : header !== undefined
+          ? `headers.${header}`
+          : Array.isArray(bodyRequired) && typeof bodyRequired[0] === 'string'
+            ? `body.${bodyRequired[0]}`
+            : 'body';
+  return { step: call?.id ?? endpoint.flow[0]?.id ?? 'response', service, operation, field };
+}
+
+/** Writes one problem response per status the codes have, each with an example per code. */
+function addProblemResponses(
+  responses: Record<string, unknown>,
+  codes: ProblemCodes,
+  subject: ProblemSubject,
+): void {
+  const byStatus = new Map<number, ErrorCode[]>();
+  // Catalogue order, so documents are stable whatever order the codes were found in.
+  for (const code of errorCodes()) {
+    if (!codes.has(code)) continue;
+    const status = ERROR_CATALOGUE[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
+    const content = problemContent(status, list, (code) => ({ ...subject, ...codes.get(code) }));
+    const declared = responses[String(status)] as { content?: Record<string, unknown> } | undefined;
+    if (declared === undefined) {
+      const response: Record<string, unknown> = { description: problemDescription(status, list), content };
+      if (status === 429) response.headers = { 'Retry-After': RETRY_AFTER_HEADER };
+      responses[String(status)] = response;
+    } else {
+      // A response case of the config with the same status: it may also be a problem.
+      declared.content = { ...declared.content, ...content };
+    }
+  }
+}
+
+const RETRY_AFTER_HEADER = {
+  description: 'Seconds until the limit resets.',
+  schema: { type: 'integer', minimum: 0 },
+};
+
+function problemDescription(status: number, codes: readonly ErrorCode[]): string {
+  const shared = Object.values(PROBLEM_RESPONSES).find((entry) => entry.status === status);
+  const titles = codes.map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].title}.`);
+  return [shared?.description ?? ERROR_CATALOGUE[codes[0]!].title, '', ...titles.map((t) => `- ${t}`)].join(
+    '\n',
+  );
+}
+
+function problemContent(
+  status: number,
+  codes: readonly ErrorCode[],
+  subjectOf: (code: ErrorCode) => ProblemSubject,
+): Record<string, unknown> {
+  return {
+    [PROBLEM_MEDIA_TYPE]: {
+      schema: {
+        allOf: [{ $ref: '#/components/schemas/Problem' }],
+        properties: { status: { const: status }, code: { enum: [...codes] } },
+      },
+      // Named examples: portals show these instead of one built from the schema.
+      examples: Object.fromEntries(
+        codes.map((code) => [
+          code,
+          { summary: ERROR_CATALOGUE[code].title, value: problemExample(code, subjectOf(code)) },
+        ]),
+      ),
+    },
+  };
 }
 
 function problemRef(name: keyof typeof PROBLEM_RESPONSES): Record<string, unknown> {
@@ -290,21 +461,18 @@ const PROBLEM_RESPONSES = {
   GatewayTimeout: { status: 504, description: 'A backend or the request deadline timed out.' },
 } as const;
 
+const GENERIC_SUBJECT: ProblemSubject = {
+  step: 'lookup',
+  service: 'backend',
+  operation: 'get',
+  field: 'params.id',
+};
+
 function problemResponses(): Record<string, Record<string, unknown>> {
   const responses: Record<string, Record<string, unknown>> = {};
   for (const [name, { status, description }] of Object.entries(PROBLEM_RESPONSES)) {
-    const codes = errorCodes().filter((code) => ERROR_CATALOGUE[code].status === status);
-    responses[name] = {
-      description,
-      content: {
-        [PROBLEM_MEDIA_TYPE]: {
-          schema: {
-            allOf: [{ $ref: '#/components/schemas/Problem' }],
-            properties: { status: { const: status }, code: { enum: codes } },
-          },
-        },
-      },
-    };
+    const codes = codesOfStatus(status);
+    responses[name] = { description, content: problemContent(status, codes, () => GENERIC_SUBJECT) };
   }
   return responses;
 }

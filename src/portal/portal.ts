@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { CoreConfig } from '../config/schema.ts';
 import type { GatewayPlan } from '../engine/plan.ts';
+import { renderDescription } from './description.ts';
 import { renderFlowDiagram } from './flow-diagram.ts';
 import type { OpenApiDocument } from './openapi.ts';
 import type { PortalConfig } from './schema.ts';
@@ -102,7 +103,7 @@ function buildPortalNow(plan: PortalPlan, options: PortalOptions): Portal {
     operation['x-chorus-flow'] = `${options.basePath}/flows/${endpoint.id}.svg`;
   }
   const spec = JSON.stringify(document);
-  const page = renderPage(config.portal.title, options);
+  const page = renderPage(config.portal, plan.endpoints.length, options);
 
   return {
     async file(subpath) {
@@ -114,58 +115,86 @@ function buildPortalNow(plan: PortalPlan, options: PortalOptions): Portal {
         const svg = flows.get(subpath.slice('/flows/'.length));
         return svg === undefined ? undefined : { type: 'image/svg+xml', body: svg, cache: NO_CACHE };
       }
-      if (subpath.startsWith('/assets/')) {
-        const name = subpath.slice('/assets/'.length);
-        const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-        if (asset === undefined) return undefined;
-        let loading = assetCache.get(name);
-        if (!loading) {
-          loading = readFile(asset.file());
-          assetCache.set(name, loading);
-          loading.catch(() => assetCache.delete(name));
-        }
-        return { type: asset.type, body: await loading, cache: ASSET_CACHE };
-      }
+      if (subpath.startsWith('/assets/')) return assetFile(subpath.slice('/assets/'.length));
       return undefined;
     },
   };
 }
 
-function renderPage(title: string, options: PortalOptions): string {
+/**
+ * A static file under <portal>/assets/ (the same for every plan), read from disk once per process.
+ * Kept apart from the pages so that how assets are stored and served (e.g. precompressed) changes here only.
+ */
+async function assetFile(name: string): Promise<PortalFile | undefined> {
+  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+  if (asset === undefined) return undefined;
+  let loading = assetCache.get(name);
+  if (!loading) {
+    loading = readFile(asset.file());
+    assetCache.set(name, loading);
+    loading.catch(() => assetCache.delete(name));
+  }
+  return { type: asset.type, body: await loading, cache: ASSET_CACHE };
+}
+
+/**
+ * The page: a header with the portal's nav, the overview (the API description, rendered once here
+ * from Markdown with raw HTML escaped), the reference with try-it, and the request traces. Every
+ * value from the config is escaped; the page has no inline script (the CSP allows only the
+ * gateway's own files).
+ */
+function renderPage(portal: PortalConfig, endpointCount: number, options: PortalOptions): string {
   const base = escapeHtml(options.basePath);
   const admin = options.adminPath === undefined ? '' : escapeHtml(options.adminPath);
+  const title = escapeHtml(portal.title);
+  const description =
+    portal.description === undefined
+      ? ''
+      : `<div class="markdown">${renderDescription(portal.description)}</div>`;
+  const count = `${endpointCount} endpoint${endpointCount === 1 ? '' : 's'}`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+<title>${title}</title>
 <link rel="icon" type="image/png" href="${base}/assets/favicon-32x32.png">
 <link rel="stylesheet" href="${base}/assets/swagger-ui.css">
 <link rel="stylesheet" href="${base}/assets/portal.css">
 </head>
 <body data-base="${base}" data-admin="${admin}">
+<a class="skip-link" href="#main">Skip to content</a>
 <header class="chorus-bar">
-  <h1>${escapeHtml(title)}</h1>
-  <nav>
-    <a href="#reference" data-tab="reference" class="active">API reference</a>
+  <p class="brand">${title} <span class="version">v${escapeHtml(portal.version)}</span></p>
+  <nav aria-label="Portal">
+    <a href="#reference" data-tab="reference" class="active" aria-current="page">API reference</a>
     <a href="#traces" data-tab="traces">Request traces</a>
-    <a href="/openapi.json">openapi.json</a>
+    <a href="/openapi.json" download="openapi.json">openapi.json</a>
   </nav>
 </header>
-<main>
-  <section id="reference-panel" data-panel="reference"><div id="swagger"></div></section>
-  <section id="traces-panel" data-panel="traces" hidden>
+<main id="main" tabindex="-1">
+  <section id="reference-panel" data-panel="reference" aria-label="API reference">
+    <section id="overview" class="overview" aria-labelledby="overview-title">
+      <h1 id="overview-title">${title}</h1>
+      ${description}
+      <p class="overview-facts">${count} · <a href="/openapi.json" download="openapi.json">download the OpenAPI document</a> · press <kbd>/</kbd> to filter by tag</p>
+    </section>
+    <div id="swagger"></div>
+  </section>
+  <section id="traces-panel" data-panel="traces" aria-label="Request traces" hidden>
+    <h1 class="panel-title">Request traces</h1>
     <div class="traces-auth">
-      <label>Admin credential <input id="admin-token" type="password" autocomplete="off" placeholder="bearer token"></label>
+      <label for="admin-token">Admin credential</label>
+      <input id="admin-token" type="password" autocomplete="off" placeholder="bearer token">
       <button id="traces-refresh" type="button">Show traces</button>
       <span id="traces-status" role="status"></span>
     </div>
-    <table id="traces-list"><thead><tr><th>time</th><th>request</th><th>status</th><th>ms</th><th>calls</th><th>id</th></tr></thead><tbody></tbody></table>
+    <table id="traces-list"><caption class="visually-hidden">Recent requests; choose one to see its waterfall</caption><thead><tr><th class="col-time">time</th><th>request</th><th>status</th><th>ms</th><th class="col-calls">calls</th><th class="col-id">id</th></tr></thead><tbody></tbody></table>
     <div id="waterfall" aria-live="polite"></div>
   </section>
 </main>
-<div id="trace-toast" hidden></div>
+<div id="trace-toast" role="status" hidden></div>
+<div id="flow-tip" role="tooltip" hidden></div>
 <script src="${base}/assets/swagger-ui-bundle.js"></script>
 <script src="${base}/assets/portal.js"></script>
 </body>

@@ -15,6 +15,23 @@ export const portalSchema = z
       .default('Chorus API')
       .describe('Title of the portal and info.title of the OpenAPI document.'),
     version: z.string().min(1).default('1.0.0').describe('info.version of the OpenAPI document.'),
+    description: z
+      .string()
+      .optional()
+      .describe(
+        'What the API is for, in Markdown: shown on the portal home page and as info.description of the OpenAPI document. Raw HTML is shown as text.',
+      ),
+    descriptionFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'A Markdown file with the description, relative to the config file (read once at load), instead of `description`.',
+      ),
+  })
+  .refine((portal) => portal.description === undefined || portal.descriptionFile === undefined, {
+    message: 'give the description inline (description) or as a file (descriptionFile), not both',
+    path: ['descriptionFile'],
   })
   .describe('The developer portal: API reference with try-it, flow diagrams, request traces.');
 

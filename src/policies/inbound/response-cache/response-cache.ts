@@ -116,6 +116,8 @@ export function createResponseCachePolicy(
       }
       try {
         const outcome = await coalescer.run(id, () => lookupOrFetch(request, key, variant));
+        // The portal's waterfall says "from cache" for a request the cache answered.
+        if (outcome.kind === 'answer') request.span?.addEvent('cache.hit', { 'chorus.cache': name });
         return outcome.kind === 'answer' ? hitReply(outcome.answer) : missReply(outcome.reply);
       } catch (error) {
         throw error instanceof LeaderGone ? error.cause : error;
