@@ -4,13 +4,13 @@
  * and the health checks. Problems are reported as issues on the key at fault.
  */
 import type { Logger } from 'pino';
-import { Pool, type PoolOptions } from './undici-pool.ts';
 import type { ConnectorIssue } from '../../contracts/connector.ts';
 import { Balancer, balancerOptions } from './balancer.ts';
 import { readClientTls, type TlsConnectOptions } from './client-tls.ts';
 import { HttpCluster } from './cluster.ts';
 import { startHealthChecks } from './health-check.ts';
 import type { ClientTlsConfig, LoadBalancingConfig } from './schema.ts';
+import { Pool, type PoolOptions } from './undici-pool.ts';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
