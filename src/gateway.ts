@@ -32,7 +32,6 @@ import { composePolicies } from './policies/compose.ts';
 import { buildInboundStack } from './policies/inbound/stack.ts';
 import { createPolicyRuntime, type PolicyRuntime } from './policies/runtime.ts';
 import { buildUpstreamStack, type UpstreamStatus } from './policies/upstream/stack.ts';
-import { readPortalDescription } from './portal/description.ts';
 import type { OpenApiDocument } from './portal/openapi.ts';
 
 /** The outcome of compiling: a plan, or every issue found. */
@@ -77,7 +76,11 @@ export async function compilePlan(
     ]);
   };
   // The portal's description file is read once here, so a missing file is a load issue at its key.
-  await readPortalDescription(config.portal, baseDir, issue);
+  // Imported only then: the portal and markdown-it are loaded on first use (docs/performance.md, "Memory").
+  if (config.portal.descriptionFile !== undefined) {
+    const { readPortalDescription } = await import('./portal/description.ts');
+    await readPortalDescription(config.portal, baseDir, issue);
+  }
   locate = undefined;
   if (issues.length > 0) {
     await close();
