@@ -28,13 +28,24 @@ export interface CallStepSpec {
 
 /** Builds a call step's body; `raw`: its answer is only forwarded, so it may stay undecoded. */
 export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
-  const { stepId, service, operation, input, invoke } = spec;
+  const call = createServiceCall(spec, raw);
+  const input = spec.input;
+  return (scope, flowCtx: FlowContext) =>
+    call(input.evaluate(scope) as Record<string, unknown>, flowCtx).then(outputOf);
+}
+
+/** One call of a step's operation with a given input: the deadline arithmetic, the call, its metrics. */
+export type ServiceCall = (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<ConnectorResult>;
+
+/** Builds the call of a step's operation (what a plain, repeating or batch step calls once per call). */
+export function createServiceCall(spec: CallStepSpec, raw: boolean): ServiceCall {
+  const { stepId, service, operation, invoke } = spec;
   const stepTimeoutMs = spec.timeoutMs;
   // Backend-call metrics with their label children bound once, here.
   const metrics = backendCallMetrics(service, operation);
-  const succeeded = (result: ConnectorResult, began: number): unknown => {
+  const succeeded = (result: ConnectorResult, began: number): ConnectorResult => {
     metrics.ok((performance.now() - began) / 1000);
-    return outputOf(result);
+    return result;
   };
   const failed = (error: unknown, began: number): never => {
     metrics.failed(
@@ -43,15 +54,17 @@ export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
     );
     throw error;
   };
-  return (scope, flowCtx: FlowContext) => {
+  return (input, flowCtx) => {
     const remaining = flowCtx.deadline - Date.now();
     if (remaining <= 0) {
-      throw new ChorusError(
-        'CHORUS_DEADLINE_EXCEEDED',
-        `the request deadline passed before step "${stepId}" could call ${service}`,
-        {
-          extras: { service, operation },
-        },
+      return Promise.reject(
+        new ChorusError(
+          'CHORUS_DEADLINE_EXCEEDED',
+          `the request deadline passed before step "${stepId}" could call ${service}`,
+          {
+            extras: { service, operation },
+          },
+        ),
       );
     }
     const deadlineBound = remaining <= stepTimeoutMs;
@@ -59,7 +72,7 @@ export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
     return invoke(
       {
         operation,
-        input: input.evaluate(scope) as Record<string, unknown>,
+        input,
         headers: flowCtx.propagate,
         signal: flowCtx.controller.signal,
         timeoutMs: deadlineBound ? remaining : stepTimeoutMs,
@@ -76,6 +89,6 @@ export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
 }
 
 /** What the flow stores for a call: the decoded output, or the forwarded bytes. */
-function outputOf(result: ConnectorResult): unknown {
+export function outputOf(result: ConnectorResult): unknown {
   return result.raw === undefined ? result.output : new RawJson(result.raw);
 }

@@ -11,6 +11,7 @@ import { type CompiledExpression, toJsonValue } from '../expressions/cel.ts';
 import { type CallStepSpec, createCallStep } from './call-step.ts';
 import { BASE_VARIABLES, type EndpointCompiler, type StepBody } from './compile-context.ts';
 import { addAfterRefs, type RefCollector, refCollector, type UnlinkedStep } from './graph.ts';
+import { compileLoop, createLoopStep, type LoopPlan } from './loop.ts';
 import type { OnErrorPlan } from './plan.ts';
 
 const DEFAULT_FOREACH_CONCURRENCY = 10;
@@ -28,6 +29,8 @@ export interface CompiledStep {
   readonly body: StepBody | CallStepSpec | undefined;
   /** Wraps the built body (step cache, invalidation), when the step has wrappers. */
   readonly wrap: ((body: StepBody) => StepBody) | undefined;
+  /** A repeating call step's `repeat`, compiled. */
+  readonly loop: LoopPlan | undefined;
 }
 
 /** Compiles one step up to its body. */
@@ -49,7 +52,13 @@ export async function compileStep(
   const bodyScope = step.forEach === undefined ? base : new Set([...base, 'item', 'index']);
   const onError = compileOnError(c, step, stepAt, bodyScope);
   if (onError.mode === 'fallback') collect(onError.expression, [...stepAt, 'onError', 'fallback']);
-  const body = await compileStepBody(c, step, stepAt, bodyScope, collect);
+  const loop =
+    step.repeat === undefined
+      ? undefined
+      : compileLoop(c, step.repeat, [...stepAt, 'repeat'], bodyScope, collect);
+  // A repeating step's input reads the round (page.round, page.state).
+  const inputScope = loop === undefined ? bodyScope : new Set([...bodyScope, 'page']);
+  const body = await compileStepBody(c, step, stepAt, bodyScope, collect, inputScope);
   const wrap =
     body === undefined
       ? undefined
@@ -62,13 +71,18 @@ export async function compileStep(
             return expr;
           },
         });
-  return { step, index, refs, when, forEach, onError, body, wrap };
+  return { step, index, refs, when, forEach, onError, body, wrap, loop };
 }
 
 /** Builds a compiled step's body (a call step's with `raw` when its answer is only forwarded). */
 export function finishStep(compiled: CompiledStep, forwardOnly: ReadonlySet<string>): UnlinkedStep {
   const { step, body, wrap } = compiled;
-  const built = typeof body === 'function' ? body : createCallStep(body!, forwardOnly.has(step.id));
+  const built =
+    typeof body === 'function'
+      ? body
+      : compiled.loop !== undefined
+        ? createLoopStep(body!, compiled.loop)
+        : createCallStep(body!, forwardOnly.has(step.id));
   return {
     id: step.id,
     index: compiled.index,
@@ -109,6 +123,7 @@ async function compileStepBody(
   stepAt: ConfigPath,
   scope: ReadonlySet<string>,
   collect: RefCollector,
+  inputScope: ReadonlySet<string>,
 ): Promise<StepBody | CallStepSpec | undefined> {
   if (step.map !== undefined) {
     const template = c.template(step.map, [...stepAt, 'map'], scope);
@@ -116,7 +131,7 @@ async function compileStepBody(
     return template.evaluate;
   }
   if (step.code !== undefined) return compileCodeStep(c, step.code, [...stepAt, 'code']);
-  return compileCallSpec(c, step, stepAt, scope, collect);
+  return compileCallSpec(c, step, stepAt, inputScope, collect);
 }
 
 function compileCallSpec(

@@ -2,8 +2,22 @@
  * The functions orchestration adds to CEL (documented in docs/expressions.md). They take plain
  * JSON data and never copy `__proto__`/`constructor` keys, so request data cannot pollute prototypes.
  */
+import { createRequire } from 'node:module';
 import type { Environment } from '@marcbachmann/cel-js';
 import { isSafeKey } from '../json/parse.ts';
+
+/** http-link-header parses RFC 8288 Link headers (it ships no types: the part used is typed here). */
+interface LinkHeaderModule {
+  parse(value: string): { get(attribute: string, value: string): { uri: string }[] };
+}
+const LinkHeader = createRequire(import.meta.url)('http-link-header') as LinkHeaderModule;
+
+/**
+ * Variables only some fields bind, registered beside the functions so the shared environment
+ * knows them; a field that does not bind one still refuses it at load ("not available here").
+ * `page`: a repeating step's round; `batch`: a batch call's keys and answer; `result`: one result.
+ */
+export const STEP_VARIABLES = ['page', 'batch', 'result'] as const;
 
 type Json = unknown;
 type JsonMap = Record<string, Json>;
@@ -75,6 +89,8 @@ function toNumber(value: unknown): number {
 
 /** Registers the orchestration functions on a CEL environment. */
 export function registerOrchestrationFunctions(env: Environment): void {
+  for (const name of STEP_VARIABLES) env.registerVariable(name, 'dyn');
+  registerLinkFunctions(env);
   registerMixedArithmetic(env);
   registerMergingAndListFunctions(env);
   registerMapFunctions(env);
@@ -193,4 +209,47 @@ function registerTimeFunctions(env: Environment): void {
       description: 'Milliseconds since 1970-01-01 UTC.',
     },
   );
+}
+
+/** The target of the first link with relation `rel` in a Link header (RFC 8288), or null. */
+function linkTarget(header: unknown, rel: string): string | null {
+  let value = header;
+  if (isMap(value)) value = value instanceof Map ? value.get('link') : value.link;
+  if (Array.isArray(value)) value = value.join(', ');
+  if (typeof value !== 'string' || value === '') return null;
+  try {
+    return LinkHeader.parse(value).get('rel', rel)[0]?.uri ?? null;
+  } catch {
+    return null; // a malformed header has no usable link
+  }
+}
+
+/** The query parameters of a URL (absolute or relative) as a map; a repeated name gives a list. */
+function urlQuery(url: unknown): JsonMap | null {
+  if (typeof url !== 'string') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://relative.invalid');
+  } catch {
+    return null;
+  }
+  const out: JsonMap = {};
+  for (const [name, value] of parsed.searchParams) {
+    if (!isSafeKey(name)) continue;
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[name] = [seen, value];
+  }
+  return out;
+}
+
+function registerLinkFunctions(env: Environment): void {
+  env.registerFunction('link(dyn, string): dyn', linkTarget, {
+    description:
+      'The target of the link with a relation (e.g. "next") in a Link header or a headers map; null if none.',
+  });
+  env.registerFunction('urlQuery(dyn): dyn', urlQuery, {
+    description: 'The query parameters of a URL as a map (null for null).',
+  });
 }
