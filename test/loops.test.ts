@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { buildSchema, graphql } from 'graphql';
 import { pino } from 'pino';
 import { formatIssue } from '../src/config/issues.ts';
 import { compilePlan } from '../src/gateway.ts';
 import { loadConfig } from '../src/modules.ts';
-import type { Gateway } from '../src/server/server.ts';
+import { type Gateway, startGateway } from '../src/server/server.ts';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
 import { startTestGateway, writeConfig } from './support/gateway.ts';
 
@@ -404,5 +406,89 @@ endpoints:
     const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
     const text = compiled.ok ? '' : compiled.issues.map(formatIssue).join('\n');
     assert.match(text, /gateway\.yaml:10:\d+ .*"page" is not available here/);
+  });
+});
+
+describe('repeating steps, traced and cancelled', () => {
+  test("each round is its own client span, and each backend call carries its round's traceparent", async () => {
+    const backend = await startBackend((req, res) => {
+      const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n') ?? '0');
+      json(res, 200, { items: [n], next: n < 2 ? n + 1 : null });
+    });
+    const exporter = new InMemorySpanExporter();
+    const file = await writeConfig(`
+services:
+  s: { kind: http, url: "${backend.url}", operations: { list: { path: /l } } }
+endpoints:
+  - method: GET
+    path: /x
+    flow:
+      - id: pages
+        call: s.list
+        input: { query: { n: "{{ page.state.n }}" } }
+        repeat:
+          maxRounds: 5
+          state: { n: 0 }
+          items: page.output.items
+          while: page.output.next != null
+          next: "{'n': page.output.next}"
+`);
+    const loaded = await loadConfig(file);
+    assert.ok(loaded.ok);
+    const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
+    assert.ok(compiled.ok);
+    const gateway = await startGateway(compiled.plan, {
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      host: '127.0.0.1',
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    try {
+      const res = await fetch(`${gateway.url}/x`);
+      assert.deepEqual(await res.json(), [0, 1, 2]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const rounds = exporter
+        .getFinishedSpans()
+        .filter((span) => span.kind === SpanKind.CLIENT && span.attributes['chorus.round'] !== undefined);
+      assert.deepEqual(rounds.map((span) => span.attributes['chorus.round']).sort(), [0, 1, 2]);
+      for (const span of rounds) {
+        const call = backend.calls.find((c) =>
+          String(c.headers.traceparent).includes(span.spanContext().spanId),
+        );
+        assert.ok(call, `a backend call with round ${span.attributes['chorus.round']}'s span as parent`);
+      }
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
+  });
+
+  test('a client that goes away stops the loop: no round starts after it', async () => {
+    const backend = await startBackend((_req, res) => json(res, 200, { items: [1], next: 'more' }, 100));
+    const gateway = await startTestGateway(`
+services:
+  s: { kind: http, url: "${backend.url}", operations: { list: { path: /l } } }
+endpoints:
+  - method: GET
+    path: /x
+    flow:
+      - id: pages
+        call: s.list
+        repeat: { maxRounds: 50, items: page.output.items, next: "{'c': page.output.next}" }
+`);
+    try {
+      const controller = new AbortController();
+      const pending = fetch(`${gateway.url}/x`, { signal: controller.signal }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      controller.abort();
+      await pending;
+      const seen = backend.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.ok(seen <= 4, `${seen} calls before the client left`);
+      assert.equal(backend.calls.length, seen, 'no round after the client left');
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
   });
 });
