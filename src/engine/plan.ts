@@ -32,6 +32,10 @@ export interface FlowWarning {
   step: string;
   code: string;
   message: string;
+  /** Under forEach: the position of the item that failed. */
+  index?: number;
+  /** Under forEach with itemKey: the key the config names the item by. */
+  key?: unknown;
 }
 
 /** The mutable state of one flow run: the scope expressions read. */
@@ -71,6 +75,8 @@ export interface StepPlan {
   readonly when: CompiledExpression | undefined;
   readonly forEach: CompiledExpression | undefined;
   readonly concurrency: number;
+  /** With forEach: names an item in its warnings (besides its index). */
+  readonly itemKey: CompiledExpression | undefined;
   readonly onError: OnErrorPlan;
   /** For call steps: the service and operation, for the portal and logs. */
   readonly target: { service: string; operation: string } | undefined;
