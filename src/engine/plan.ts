@@ -55,6 +55,10 @@ export interface RequestData {
   body: unknown;
   /** Who calls, when an auth policy has said so. */
   consumer?: Consumer | undefined;
+  /** The request id (x-request-id, as sent back and to every backend). */
+  id?: string;
+  /** The client address (X-Forwarded-For only from trusted proxies). */
+  clientIp?: string;
 }
 
 /** How a failed step is handled. */
