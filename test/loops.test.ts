@@ -304,7 +304,7 @@ endpoints:
   test('a backend that returns the same cursor forever stops at maxRounds with CHORUS_LOOP_LIMIT', async () => {
     const before = rest.calls.length;
     const res = await fetch(`${gateway.url}/forever`);
-    assert.equal(res.status, 502);
+    assert.equal(res.status, 500);
     const problem = (await res.json()) as Record<string, unknown>;
     assert.equal(problem.code, 'CHORUS_LOOP_LIMIT');
     assert.equal(problem.step, 'flights');
@@ -331,7 +331,7 @@ endpoints:
 
   test('maxItems bounds the items gathered: more is the bound being hit', async () => {
     const res = await fetch(`${gateway.url}/max-items`);
-    assert.equal(res.status, 502);
+    assert.equal(res.status, 500);
     const problem = (await res.json()) as Record<string, unknown>;
     assert.equal(problem.code, 'CHORUS_LOOP_LIMIT');
     assert.match(String(problem.detail), /maxItems \(3\)/);

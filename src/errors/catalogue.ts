@@ -159,7 +159,7 @@ export const ERROR_CATALOGUE = {
     hint: 'The detail names the step; see the gateway log for the stack.',
   },
   CHORUS_LOOP_LIMIT: {
-    status: 502,
+    status: 500,
     title: 'A repeating step reached its bound before the backend said it was done',
     hint: 'The step names maxRounds or maxItems; raise the bound, or set repeat.onLimit: partial to answer with what was read.',
   },
