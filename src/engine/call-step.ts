@@ -42,10 +42,15 @@ export function createCallStep(
   raw: boolean,
   sharing: CallSharing = { perRequest: false, singleFlight: false },
 ): StepBody {
+  const input = spec.input;
+  if (!sharing.singleFlight && !sharing.perRequest) {
+    // The common case: the output is taken in the call's own settle handler (no extra promise).
+    const call = createServiceCall(spec, raw, outputOf);
+    return (scope, flowCtx: FlowContext) => call(input.evaluate(scope) as Record<string, unknown>, flowCtx);
+  }
   let call = createServiceCall(spec, raw);
   if (sharing.singleFlight) call = singleFlight(spec, raw, call);
   if (sharing.perRequest) call = oncePerRequest(spec, raw, call);
-  const input = spec.input;
   return (scope, flowCtx: FlowContext) =>
     call(input.evaluate(scope) as Record<string, unknown>, flowCtx).then(outputOf);
 }
@@ -54,14 +59,25 @@ export function createCallStep(
 export type ServiceCall = (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<ConnectorResult>;
 
 /** Builds the call of a step's operation (what a plain, repeating or batch step calls once per call). */
-export function createServiceCall(spec: CallStepSpec, raw: boolean): ServiceCall {
+export function createServiceCall(spec: CallStepSpec, raw: boolean): ServiceCall;
+/** The same, its answer turned by `finish` (e.g. into the step's output) as it settles. */
+export function createServiceCall<T>(
+  spec: CallStepSpec,
+  raw: boolean,
+  finish: (result: ConnectorResult) => T,
+): (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<T>;
+export function createServiceCall(
+  spec: CallStepSpec,
+  raw: boolean,
+  finish: (result: ConnectorResult) => unknown = (result) => result,
+): (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<unknown> {
   const { stepId, service, operation, invoke } = spec;
   const stepTimeoutMs = spec.timeoutMs;
   // Backend-call metrics with their label children bound once, here.
   const metrics = backendCallMetrics(service, operation);
-  const succeeded = (result: ConnectorResult, began: number): ConnectorResult => {
+  const succeeded = (result: ConnectorResult, began: number): unknown => {
     metrics.ok((performance.now() - began) / 1000);
-    return result;
+    return finish(result);
   };
   const failed = (error: unknown, began: number): never => {
     metrics.failed(
