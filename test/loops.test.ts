@@ -17,6 +17,7 @@ import { loadConfig } from '../src/modules.ts';
 import { type Gateway, startGateway } from '../src/server/server.ts';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
 import { startTestGateway, writeConfig } from './support/gateway.ts';
+import { CATALOG_PROTO, PROTO_DIR, startGrpcBackend } from './support/grpc-backend.ts';
 
 const FLIGHTS = Array.from({ length: 7 }, (_, i) => ({ id: `F${i + 1}` }));
 
@@ -486,6 +487,65 @@ endpoints:
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.ok(seen <= 4, `${seen} calls before the client left`);
       assert.equal(backend.calls.length, seen, 'no round after the client left');
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
+  });
+});
+
+describe('repeating and batching over gRPC (any connector kind)', () => {
+  test('a repeating step calls a gRPC method once per round, and a batch step matches gRPC answers by key', async () => {
+    const backend = await startGrpcBackend();
+    const gateway = await startTestGateway(`
+services:
+  catalog:
+    kind: grpc
+    url: ${backend.address}
+    proto: ${JSON.stringify(CATALOG_PROTO)}
+    includeDirs: [${JSON.stringify(PROTO_DIR)}]
+    service: catalog.v1.Catalog
+endpoints:
+  - method: GET
+    path: /pages
+    flow:
+      - id: pages
+        call: catalog.ListItems
+        input: { message: { kind: BOOK, page_size: "{{ page.round + 1 }}" } }
+        repeat:
+          maxRounds: 5
+          items: page.output.items
+          rounds: "3"
+    response:
+      body: "{{ steps.pages.map(i, i.id) }}"
+  - method: GET
+    path: /items
+    flow:
+      - id: items
+        forEach: "['a', 'missing', 'b']"
+        call: catalog.GetItem
+        input: { message: { id: "{{ batch.keys[0] }}" } }
+        batch: { key: item, size: 1, results: "[batch.output]", resultKey: result.id }
+        itemKey: item
+        onError: skip
+    response:
+      body: "{{ steps.items.map(i, i == null ? 'none' : i.id) }}"
+`);
+    try {
+      const pages = await fetch(`${gateway.url}/pages`);
+      assert.deepEqual(await pages.json(), ['1', '1', '1']);
+      assert.deepEqual(
+        // Rounds 2 and 3 run at once: their order at the backend is not fixed.
+        backend.calls
+          .filter((c) => c.method === 'ListItems')
+          .map((c) => c.request.page_size)
+          .sort(),
+        [1, 2, 3],
+      );
+      const items = await fetch(`${gateway.url}/items`);
+      assert.equal(items.headers.get('chorus-partial'), 'items');
+      const body = (await items.json()) as unknown;
+      assert.deepEqual(body, ['a', 'none', 'b']);
     } finally {
       await gateway.close();
       await backend.close();
