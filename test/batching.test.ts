@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { pino } from 'pino';
 import { formatIssue } from '../src/config/issues.ts';
 import { compilePlan } from '../src/gateway.ts';
 import { loadConfig } from '../src/modules.ts';
-import type { Gateway } from '../src/server/server.ts';
+import { type Gateway, startGateway } from '../src/server/server.ts';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
 import { startTestGateway, writeConfig } from './support/gateway.ts';
 
@@ -252,5 +254,55 @@ endpoints:
     const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
     const text = compiled.ok ? '' : compiled.issues.map(formatIssue).join('\n');
     assert.match(text, /gateway\.yaml:8:\d+ .*not idempotent/);
+  });
+});
+
+describe('batching, traced', () => {
+  test('each batch call is one client span with its number of keys, and its backend call carries it', async () => {
+    const backend = await startBackend((req, res) => {
+      const ids = (new URL(req.url ?? '/', 'http://x').searchParams.get('ids') ?? '').split(',');
+      json(res, 200, { users: ids.map((id) => ({ id: Number(id) })) });
+    });
+    const exporter = new InMemorySpanExporter();
+    const file = await writeConfig(`
+services:
+  users: { kind: http, url: "${backend.url}", operations: { many: { path: /users } } }
+endpoints:
+  - method: GET
+    path: /x
+    flow:
+      - id: users
+        forEach: "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]"
+        call: users.many
+        input: { query: { ids: "{{ batch.keys.map(k, string(k)).join(',') }}" } }
+        batch: { key: item, size: 10, results: batch.output.users, resultKey: result.id }
+`);
+    const loaded = await loadConfig(file);
+    assert.ok(loaded.ok);
+    const compiled = await compilePlan(loaded.loaded, pino({ level: 'silent' }));
+    assert.ok(compiled.ok);
+    const gateway = await startGateway(compiled.plan, {
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      host: '127.0.0.1',
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    try {
+      const res = await fetch(`${gateway.url}/x`);
+      assert.equal(((await res.json()) as unknown[]).length, 15);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const spans = exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+      assert.deepEqual(spans.map((span) => span.attributes['chorus.batch.keys']).sort(), [10, 5]);
+      const server = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.SERVER)!;
+      for (const span of spans) {
+        assert.equal(span.parentSpanContext?.spanId, server.spanContext().spanId);
+        assert.ok(
+          backend.calls.some((c) => String(c.headers.traceparent).includes(span.spanContext().spanId)),
+        );
+      }
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
   });
 });

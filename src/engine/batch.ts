@@ -15,6 +15,7 @@ import type { StepConfig } from '../config/schema.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import type { CompiledExpression, Scope } from '../expressions/cel.ts';
+import { callInSpan } from './call-span.ts';
 import { type CallStepSpec, createServiceCall } from './call-step.ts';
 import type { EndpointCompiler, StepBody } from './compile-context.ts';
 import type { RefCollector } from './graph.ts';
@@ -108,7 +109,12 @@ export function createBatchStep(spec: CallStepSpec, batch: BatchPlan): StepBody 
       try {
         const batchScope = { ...scope, batch: { keys } } as Scope;
         const input = spec.input.evaluate(batchScope) as Record<string, unknown>;
-        const answer = await call(input, ctx);
+        const answer = await (ctx.tracer === undefined
+          ? call(input, ctx)
+          : callInSpan(call, input, ctx, `${service}.${operation}`, {
+              'chorus.step': stepId,
+              'chorus.batch.keys': keys.length,
+            }));
         let results: unknown;
         try {
           results = batch.results.evaluate({ ...scope, batch: { keys, output: answer.output } } as Scope);

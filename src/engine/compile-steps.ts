@@ -145,6 +145,7 @@ export function finishStep(
     when: compiled.when,
     forEach: compiled.forEach,
     itemKey: compiled.itemKey,
+    batched: compiled.batch !== undefined,
     // A batch step's runs only ask for their keys: all of them at once, so the keys go out in
     // the fewest batches (its concurrency caps the batch calls instead).
     concurrency:

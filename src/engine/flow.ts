@@ -131,7 +131,7 @@ function runPlain(step: StepPlan, scope: FlowScope, ctx: FlowContext): Promise<u
 
 /** Runs a step's body once; with tracing on, call and code steps run inside their own span. */
 function execute(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<unknown> | unknown {
-  if (ctx.tracer === undefined || step.kind === 'map') return step.execute(scope, ctx);
+  if (ctx.tracer === undefined || step.kind === 'map' || step.batched) return step.execute(scope, ctx);
   return executeTraced(step, scope, ctx);
 }
 

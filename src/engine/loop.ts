@@ -6,14 +6,13 @@
  * under a cap. Every loop is bounded (`maxRounds`, `maxItems`), listens to the request's signal
  * and deadline between and during rounds, and gives each round its own trace span.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { StepConfig } from '../config/schema.ts';
 import type { ConnectorResult } from '../contracts/connector.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
 import { ChorusError } from '../errors/catalogue.ts';
 import type { CompiledExpression, Scope } from '../expressions/cel.ts';
 import type { CompiledTemplate } from '../expressions/template.ts';
-import { spanTime } from '../observability/span-clock.ts';
+import { callInSpan } from './call-span.ts';
 import { type CallStepSpec, createServiceCall } from './call-step.ts';
 import type { EndpointCompiler, StepBody } from './compile-context.ts';
 import type { RefCollector } from './graph.ts';
@@ -114,43 +113,13 @@ export function createLoopStep(spec: CallStepSpec, loop: LoopPlan): StepBody {
       string,
       unknown
     >;
-    const result = await (ctx.tracer === undefined ? call(input, ctx) : tracedRound(ctx, round, input));
+    const result = await (ctx.tracer === undefined
+      ? call(input, ctx)
+      : callInSpan(call, input, ctx, `${service}.${operation}`, {
+          'chorus.step': stepId,
+          'chorus.round': round,
+        }));
     return { round, state, output: result.output, headers: headersOf(result), status: result.status ?? null };
-  };
-  const tracedRound = async (
-    ctx: FlowContext,
-    round: number,
-    input: Record<string, unknown>,
-  ): Promise<ConnectorResult> => {
-    const span = ctx.tracer!.startSpan(
-      `${service}.${operation}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: { 'chorus.step': stepId, 'chorus.round': round },
-        startTime: spanTime(),
-      },
-      ctx.span === undefined ? undefined : trace.setSpan(ROOT_CONTEXT, ctx.span),
-    );
-    const context = span.spanContext();
-    const traced: FlowContext = {
-      ...ctx,
-      span,
-      propagate: {
-        ...ctx.propagate,
-        traceparent: `00-${context.traceId}-${context.spanId}-0${context.traceFlags & 1}`,
-      },
-    };
-    try {
-      const result = await call(input, traced);
-      span.end(spanTime());
-      return result;
-    } catch (error) {
-      const code = error instanceof ChorusError ? error.code : 'CHORUS_INTERNAL';
-      span.setAttribute('chorus.error.code', code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-      span.end(spanTime());
-      throw error;
-    }
   };
   const itemsOf = (scope: Scope, view: RoundView): unknown[] => {
     const items = loop.items === undefined ? view.output : read('items', loop.items, scope, view);

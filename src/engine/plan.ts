@@ -81,6 +81,8 @@ export interface StepPlan {
   readonly concurrency: number;
   /** With forEach: names an item in its warnings (besides its index). */
   readonly itemKey: CompiledExpression | undefined;
+  /** A batch step: its runs only ask for keys, so the spans are its batch calls', not its runs'. */
+  readonly batched: boolean;
   readonly onError: OnErrorPlan;
   /** For call steps: the service and operation, for the portal and logs. */
   readonly target: { service: string; operation: string } | undefined;
