@@ -57,7 +57,7 @@ describe('chorus test', () => {
     assert.match(stdout, /✔ an album comes from nordic-music over SOAP/);
     assert.match(stdout, /✔ with RATINGS_TRANSPORT=nats the rating comes by NATS request\/reply/);
     assert.match(stdout, /✔ the cached item is served from cache until a review drops it/);
-    assert.match(stdout, /^24 passed, 0 failed$/m);
+    assert.match(stdout, /^25 passed, 0 failed$/m);
   });
 
   test('a wrong expectation fails with a diff at its JSON path and exit code 1', async () => {

@@ -101,7 +101,7 @@ endpoints:
   test('the MediaCo example is valid and the summary says what it holds', async () => {
     const { code, stdout } = await run(['validate', MEDIACO]);
     assert.equal(code, 0);
-    assert.match(stdout, /valid — 8 services, 4 endpoints, 20 steps/);
+    assert.match(stdout, /valid — 8 services, 4 endpoints, 22 steps/);
   });
 
   test('a file that does not exist is a clear error', async () => {

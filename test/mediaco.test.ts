@@ -195,6 +195,8 @@ describe('MediaCo: the public catalog API (ratings over HTTP)', () => {
     for (const item of items) {
       assert.match(item.id, /^mc-\d{4}$/);
       assert.match(item.title, /night/i);
+      // Its rating, from the one batch call to ratings for the whole page.
+      assert.equal(typeof (item as Hit & { rating: { score: number } }).rating.score, 'number');
     }
     // Every hit is a real item: its id answers the same title.
     const sample = items[items.length - 1]!;
@@ -370,14 +372,17 @@ describe('MediaCo: providers going down', () => {
     await mc.backends.stop('anime-tv');
     const { status, headers, body } = await mc.get('/catalog/search?q=night&limit=50');
     assert.equal(status, 200);
-    assert.equal(headers.get('chorus-partial'), 'series');
-    const items = body.items as Hit[];
+    // ratings was stopped by the test before: the hits come without ratings, also marked.
+    assert.equal(headers.get('chorus-partial'), 'series,ratings');
+    const items = body.items as (Hit & { rating: unknown })[];
     assert.ok(items.length > 0);
-    assert.ok(items.every((i) => i.source !== 'anime-tv'));
+    assert.ok(items.every((i) => i.source !== 'anime-tv' && i.rating === null));
     const warnings = body.warnings as { step: string; code: string }[];
-    assert.equal(warnings.length, 1);
-    assert.equal(warnings[0]!.step, 'series');
-    assert.equal(warnings[0]!.code, 'CHORUS_UPSTREAM_TRANSPORT');
+    const series = warnings.filter((w) => w.step === 'series');
+    assert.equal(series.length, 1);
+    assert.equal(series[0]!.code, 'CHORUS_UPSTREAM_TRANSPORT');
+    // One warning per hit left without its rating (the one batch call failed for all of them).
+    assert.equal(warnings.filter((w) => w.step === 'ratings').length, items.length);
   });
 
   test('an item whose provider is down is a 502 problem naming the provider', async () => {
@@ -417,6 +422,15 @@ describe('MediaCo: ratings over NATS', { skip: await requireBroker('nats', NATS_
     assert.equal(status, 200);
     assert.equal(headers.get('chorus-partial'), null);
     assert.equal((body.rating as { id: string }).id, 'mc-0102');
+  });
+
+  test('the ratings of a search page come in one NATS request for all of its hits', async () => {
+    const { status, headers, body } = await mc.get('/catalog/search?q=night&limit=20');
+    assert.equal(status, 200);
+    assert.equal(headers.get('chorus-partial'), null);
+    const items = body.items as { rating: { score: number } | null }[];
+    assert.ok(items.length > 0);
+    assert.ok(items.every((item) => typeof item.rating?.score === 'number'));
   });
 
   test('a review travels over NATS and changes the rating the item shows', async () => {

@@ -9,6 +9,7 @@ import { chainScenario } from './chain.ts';
 import { endpointsScenario } from './endpoints.ts';
 import { fanoutScenario } from './fanout.ts';
 import { foreachScenario } from './foreach.ts';
+import { foreachBatchedScenario } from './foreach-batched.ts';
 import { passthroughScenario } from './passthrough.ts';
 import { rateLimitedScenario } from './rate-limited.ts';
 import { resilientScenario } from './resilient.ts';
@@ -21,6 +22,7 @@ export const SCENARIOS: Record<string, (params: Record<string, number>) => Scena
   aggregate: aggregateScenario,
   chain: chainScenario,
   foreach: foreachScenario,
+  'foreach-batched': foreachBatchedScenario,
   fanout: fanoutScenario,
   endpoints: endpointsScenario,
   'api-key': apiKeyScenario,

@@ -82,6 +82,92 @@ export const onErrorSchema = z
     'fail (default): the request fails; skip: the output is null; {fallback: expr}: the output is expr.',
   );
 
+/** How a call step repeats: each round's state, when it stops, its bounds, what it gives. */
+export const repeatSchema = z
+  .strictObject({
+    maxRounds: z
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .describe('Most calls the step makes (required: every loop is bounded).'),
+    maxItems: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Most items the step gathers; more is the bound being hit.'),
+    state: templateSchema
+      .optional()
+      .describe("Template of the first round's state (page.state); default {}."),
+    items: z
+      .string()
+      .optional()
+      .describe("A CEL expression: the round's items (default: its output, which must then be a list)."),
+    while: z
+      .string()
+      .optional()
+      .describe('A CEL expression read after each round: another round only when it is true (default true).'),
+    next: z
+      .string()
+      .optional()
+      .describe("A CEL expression read after each round: the next round's state; null stops the loop."),
+    rounds: z
+      .string()
+      .optional()
+      .describe(
+        'A CEL expression read after the first round: how many rounds there are; the rest run in parallel.',
+      ),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('With rounds: most rounds in flight at once (default 4).'),
+    reduce: z
+      .string()
+      .optional()
+      .describe('A CEL expression giving the output from page.items and page.outputs (default: page.items).'),
+    onLimit: z
+      .enum(['fail', 'partial'])
+      .default('fail')
+      .describe('When a bound is hit: fail (CHORUS_LOOP_LIMIT) or partial (what was read, with a warning).'),
+  })
+  .superRefine((repeat, ctx) => {
+    if (repeat.rounds === undefined && repeat.next === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'repeat needs next (the state of each round) or rounds (how many)',
+      });
+    }
+    if (repeat.rounds !== undefined && (repeat.next !== undefined || repeat.while !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rounds'],
+        message: 'rounds runs the rounds in parallel from page.round; it takes no next or while',
+      });
+    }
+    if (repeat.concurrency !== undefined && repeat.rounds === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'concurrency is only for rounds' });
+    }
+  })
+  .describe('Repeats a call: cursor, next-link, page or offset pagination, bounded.');
+
+/** How a call step batches its keys. */
+export const batchSchema = z
+  .strictObject({
+    key: z.string().describe("A CEL expression: this run's key (under forEach, the item's), e.g. item.id."),
+    size: z.number().int().min(1).max(1000).describe('Most keys in one call.'),
+    results: z
+      .string()
+      .describe(
+        'A CEL expression: the list of results in the answer (batch.output), e.g. batch.output.users.',
+      ),
+    resultKey: z.string().describe('A CEL expression: the key of one result (result), e.g. result.id.'),
+  })
+  .describe('Keyed batching: one call per batch of up to size keys; results matched by key, not position.');
+
 /** A step of a flow: exactly one of call, map or code, with optional modifiers. */
 const stepShape = {
   id: z
@@ -133,6 +219,26 @@ const stepShape = {
   timeout: timeoutMsSchema
     .optional()
     .describe("Timeout of this step's call, instead of the service's; the request deadline still applies."),
+  repeat: repeatSchema
+    .optional()
+    .describe('Repeats the call (pagination, polling) until the backend is done, within required bounds.'),
+  batch: batchSchema
+    .optional()
+    .describe(
+      'Calls the operation once per batch of keys and gives each run its own result, matched by key.',
+    ),
+  itemKey: z
+    .string()
+    .optional()
+    .describe(
+      'With forEach: a CEL expression naming an item in its warnings (besides its index), e.g. item.id.',
+    ),
+  singleFlight: z
+    .boolean()
+    .optional()
+    .describe(
+      'Concurrent identical calls of this idempotent operation, from any request, share one backend call.',
+    ),
 };
 
 /**
@@ -159,6 +265,23 @@ export function buildStepSchema<Extra extends z.ZodRawShape>(extra: Extra) {
       }
       if (step.input !== undefined && step.call === undefined) {
         ctx.addIssue({ code: 'custom', path: ['input'], message: 'input is only for call steps' });
+      }
+      if ((step.repeat !== undefined || step.batch !== undefined) && step.call === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [step.repeat !== undefined ? 'repeat' : 'batch'],
+          message: 'repeat and batch are only for call steps',
+        });
+      }
+      if (step.repeat !== undefined && (step.forEach !== undefined || step.batch !== undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['repeat'],
+          message: 'a repeating step has no forEach or batch (put the loop in its own step)',
+        });
+      }
+      if (step.itemKey !== undefined && step.forEach === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['itemKey'], message: 'itemKey is only for forEach steps' });
       }
       if (step.concurrency !== undefined && step.forEach === undefined) {
         ctx.addIssue({

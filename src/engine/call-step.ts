@@ -24,17 +24,60 @@ export interface CallStepSpec {
   readonly timeoutMs: number;
   /** The service's calls, wrapped in its upstream policies. */
   readonly invoke: UpstreamHandler;
+  /** Whether calling the operation twice has the effect of calling it once (from its description). */
+  readonly idempotent: boolean;
+}
+
+/** How a plain call step shares its calls (decided at load). */
+export interface CallSharing {
+  /** Identical calls (same input) within one request run once and share the answer. */
+  readonly perRequest: boolean;
+  /** Identical calls in flight at once, from any request, share one backend call. */
+  readonly singleFlight: boolean;
 }
 
 /** Builds a call step's body; `raw`: its answer is only forwarded, so it may stay undecoded. */
-export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
-  const { stepId, service, operation, input, invoke } = spec;
+export function createCallStep(
+  spec: CallStepSpec,
+  raw: boolean,
+  sharing: CallSharing = { perRequest: false, singleFlight: false },
+): StepBody {
+  const input = spec.input;
+  if (!sharing.singleFlight && !sharing.perRequest) {
+    // The common case: the output is taken in the call's own settle handler (no extra promise).
+    const call = createServiceCall(spec, raw, outputOf);
+    return (scope, flowCtx: FlowContext) => call(input.evaluate(scope) as Record<string, unknown>, flowCtx);
+  }
+  let call = createServiceCall(spec, raw);
+  if (sharing.singleFlight) call = singleFlight(spec, raw, call);
+  if (sharing.perRequest) call = oncePerRequest(spec, raw, call);
+  return (scope, flowCtx: FlowContext) =>
+    call(input.evaluate(scope) as Record<string, unknown>, flowCtx).then(outputOf);
+}
+
+/** One call of a step's operation with a given input: the deadline arithmetic, the call, its metrics. */
+export type ServiceCall = (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<ConnectorResult>;
+
+/** Builds the call of a step's operation (what a plain, repeating or batch step calls once per call). */
+export function createServiceCall(spec: CallStepSpec, raw: boolean): ServiceCall;
+/** The same, its answer turned by `finish` (e.g. into the step's output) as it settles. */
+export function createServiceCall<T>(
+  spec: CallStepSpec,
+  raw: boolean,
+  finish: (result: ConnectorResult) => T,
+): (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<T>;
+export function createServiceCall(
+  spec: CallStepSpec,
+  raw: boolean,
+  finish: (result: ConnectorResult) => unknown = (result) => result,
+): (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<unknown> {
+  const { stepId, service, operation, invoke } = spec;
   const stepTimeoutMs = spec.timeoutMs;
   // Backend-call metrics with their label children bound once, here.
   const metrics = backendCallMetrics(service, operation);
   const succeeded = (result: ConnectorResult, began: number): unknown => {
     metrics.ok((performance.now() - began) / 1000);
-    return outputOf(result);
+    return finish(result);
   };
   const failed = (error: unknown, began: number): never => {
     metrics.failed(
@@ -43,15 +86,17 @@ export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
     );
     throw error;
   };
-  return (scope, flowCtx: FlowContext) => {
+  return (input, flowCtx) => {
     const remaining = flowCtx.deadline - Date.now();
     if (remaining <= 0) {
-      throw new ChorusError(
-        'CHORUS_DEADLINE_EXCEEDED',
-        `the request deadline passed before step "${stepId}" could call ${service}`,
-        {
-          extras: { service, operation },
-        },
+      return Promise.reject(
+        new ChorusError(
+          'CHORUS_DEADLINE_EXCEEDED',
+          `the request deadline passed before step "${stepId}" could call ${service}`,
+          {
+            extras: { service, operation },
+          },
+        ),
       );
     }
     const deadlineBound = remaining <= stepTimeoutMs;
@@ -59,7 +104,7 @@ export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
     return invoke(
       {
         operation,
-        input: input.evaluate(scope) as Record<string, unknown>,
+        input,
         headers: flowCtx.propagate,
         signal: flowCtx.controller.signal,
         timeoutMs: deadlineBound ? remaining : stepTimeoutMs,
@@ -76,6 +121,95 @@ export function createCallStep(spec: CallStepSpec, raw: boolean): StepBody {
 }
 
 /** What the flow stores for a call: the decoded output, or the forwarded bytes. */
-function outputOf(result: ConnectorResult): unknown {
+export function outputOf(result: ConnectorResult): unknown {
   return result.raw === undefined ? result.output : new RawJson(result.raw);
+}
+
+/** The key of an identical call: same service, operation, input (and raw or not). */
+function callKey(spec: CallStepSpec, raw: boolean, input: Record<string, unknown>): string {
+  return `${spec.service}\u0000${spec.operation}\u0000${raw ? 1 : 0}\u0000${JSON.stringify(input)}`;
+}
+
+/** Each request's calls by key; they go with the request's controller. */
+const requestCalls = new WeakMap<AbortController, Map<string, Promise<ConnectorResult>>>();
+
+/** Identical calls within one request run once and share the answer (idempotent operations only). */
+function oncePerRequest(spec: CallStepSpec, raw: boolean, call: ServiceCall): ServiceCall {
+  return (input, flowCtx) => {
+    let calls = requestCalls.get(flowCtx.controller);
+    if (calls === undefined) {
+      calls = new Map();
+      requestCalls.set(flowCtx.controller, calls);
+    }
+    const key = callKey(spec, raw, input);
+    const known = calls.get(key);
+    if (known !== undefined) return known;
+    const pending = call(input, flowCtx);
+    calls.set(key, pending);
+    return pending;
+  };
+}
+
+/** A call in flight that several requests wait for. */
+interface Flight {
+  readonly result: Promise<ConnectorResult>;
+  readonly controller: AbortController;
+  waiters: number;
+}
+
+/** Calls in flight per gateway process, by key; an entry lives while its call does. */
+const flights = new Map<string, Flight>();
+
+/**
+ * Single-flight: identical calls in flight at once, from any request, make one backend call. The
+ * shared call runs with the first caller's deadline and headers under its own signal, which is
+ * aborted only when every caller waiting for it has gone; a caller whose own request is
+ * cancelled stops waiting at once.
+ */
+function singleFlight(spec: CallStepSpec, raw: boolean, call: ServiceCall): ServiceCall {
+  return (input, flowCtx) => {
+    const key = callKey(spec, raw, input);
+    let flight = flights.get(key);
+    if (flight === undefined) {
+      const controller = new AbortController();
+      const result = call(input, { ...flowCtx, controller });
+      const created: Flight = { result, controller, waiters: 0 };
+      flight = created;
+      flights.set(key, created);
+      const forget = (): void => {
+        if (flights.get(key) === created) flights.delete(key);
+      };
+      result.then(forget, forget);
+    }
+    const joined = flight;
+    joined.waiters++;
+    const signal = flowCtx.controller.signal;
+    return new Promise<ConnectorResult>((resolve, reject) => {
+      let left = false;
+      const leave = (): void => {
+        if (left) return;
+        left = true;
+        signal.removeEventListener('abort', onAbort);
+        joined.waiters--;
+      };
+      const onAbort = (): void => {
+        if (left) return;
+        leave();
+        if (joined.waiters === 0) joined.controller.abort(signal.reason);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      joined.result.then(
+        (result) => {
+          leave();
+          resolve(result);
+        },
+        (error: unknown) => {
+          leave();
+          reject(error);
+        },
+      );
+    });
+  };
 }

@@ -10,6 +10,7 @@ import type { OperationDescription } from '../contracts/connector.ts';
 import type { ConfigPath, IssueReporter } from '../contracts/issues.ts';
 import type { InboundHandler, PreflightHandler, UpstreamHandler } from '../contracts/policy.ts';
 import { type CompiledExpression, compileExpression, ExpressionCompileError } from '../expressions/cel.ts';
+import { expressionHint } from '../expressions/hints.ts';
 import { type CompiledTemplate, compileTemplate, type TemplateIssue } from '../expressions/template.ts';
 import type { StepPlan } from './plan.ts';
 
@@ -155,9 +156,11 @@ export function createEndpointCompiler(
         return expr;
       } catch (error) {
         const offset = error instanceof ExpressionCompileError ? error.offset : undefined;
+        const message = (error as Error).message;
+        const hint = expressionHint(source, message);
         issue(
           fieldAt,
-          `expression "${source}": ${(error as Error).message}`,
+          `expression "${source}": ${message}${hint === undefined ? '' : ` (${hint})`}`,
           offset === undefined ? {} : { offset },
         );
         return undefined;
@@ -178,7 +181,7 @@ export function createEndpointCompiler(
       for (const found of templateIssues) {
         issue(
           [...fieldAt, ...found.path],
-          found.message,
+          withHint(found.message),
           found.offset === undefined ? {} : { offset: found.offset },
         );
       }
@@ -197,4 +200,11 @@ function indexSteps(endpoint: EndpointConfig, at: ConfigPath, issue: IssueReport
     else stepIndex.set(step.id, index);
   }
   return stepIndex;
+}
+
+/** A template issue's message with the hint for its expression's mistake, when it is a known one. */
+function withHint(message: string): string {
+  const parsed = /^expression "(.*)": (.*)$/s.exec(message);
+  const hint = parsed === null ? undefined : expressionHint(parsed[1]!, parsed[2]!);
+  return hint === undefined ? message : `${message} (${hint})`;
 }

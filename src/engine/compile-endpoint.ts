@@ -13,7 +13,7 @@ import {
   PATH_PARAM,
 } from './compile-context.ts';
 import { compileResponse } from './compile-response.ts';
-import { type CompiledStep, compileStep, finishStep } from './compile-steps.ts';
+import { type CompiledStep, compileStep, finishStep, repeatedCallsOf } from './compile-steps.ts';
 import { createEndpointHandler, type EndpointScope } from './endpoint.ts';
 import { forwardOnlySteps } from './forwarding.ts';
 import { findCycle, linkFlow } from './graph.ts';
@@ -64,8 +64,9 @@ export async function compileEndpoint(
 
   // Decided before any call step's body is built: whose answer is only forwarded.
   const forwardOnly = forwardOnlySteps(endpoint.flow, refsByIndex, response);
+  const repeatedCalls = repeatedCallsOf(endpoint.flow);
   const flow = linkFlow(
-    compiled.map((entry) => finishStep(entry, forwardOnly)),
+    compiled.map((entry) => finishStep(entry, forwardOnly, repeatedCalls)),
     refsByIndex,
     c.stepIndex,
   );

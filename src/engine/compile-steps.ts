@@ -8,9 +8,11 @@ import { pathToFileURL } from 'node:url';
 import type { CodeFunction, StepConfig } from '../config/schema.ts';
 import type { ConfigPath } from '../contracts/issues.ts';
 import { type CompiledExpression, toJsonValue } from '../expressions/cel.ts';
+import { type BatchPlan, compileBatch, createBatchStep } from './batch.ts';
 import { type CallStepSpec, createCallStep } from './call-step.ts';
 import { BASE_VARIABLES, type EndpointCompiler, type StepBody } from './compile-context.ts';
 import { addAfterRefs, type RefCollector, refCollector, type UnlinkedStep } from './graph.ts';
+import { compileLoop, createLoopStep, type LoopPlan } from './loop.ts';
 import type { OnErrorPlan } from './plan.ts';
 
 const DEFAULT_FOREACH_CONCURRENCY = 10;
@@ -23,11 +25,16 @@ export interface CompiledStep {
   readonly refs: ReadonlySet<string>;
   readonly when: CompiledExpression | undefined;
   readonly forEach: CompiledExpression | undefined;
+  readonly itemKey: CompiledExpression | undefined;
   readonly onError: OnErrorPlan;
   /** A map or code step's body, or a call step's spec. */
   readonly body: StepBody | CallStepSpec | undefined;
   /** Wraps the built body (step cache, invalidation), when the step has wrappers. */
   readonly wrap: ((body: StepBody) => StepBody) | undefined;
+  /** A repeating call step's `repeat`, compiled. */
+  readonly loop: LoopPlan | undefined;
+  /** A batch call step's `batch`, compiled. */
+  readonly batch: BatchPlan | undefined;
 }
 
 /** Compiles one step up to its body. */
@@ -47,9 +54,28 @@ export async function compileStep(
     step.forEach === undefined ? undefined : c.expression(step.forEach, [...stepAt, 'forEach'], base);
   collect(forEach, [...stepAt, 'forEach']);
   const bodyScope = step.forEach === undefined ? base : new Set([...base, 'item', 'index']);
+  const itemKey =
+    step.itemKey === undefined ? undefined : c.expression(step.itemKey, [...stepAt, 'itemKey'], bodyScope);
+  collect(itemKey, [...stepAt, 'itemKey']);
   const onError = compileOnError(c, step, stepAt, bodyScope);
   if (onError.mode === 'fallback') collect(onError.expression, [...stepAt, 'onError', 'fallback']);
-  const body = await compileStepBody(c, step, stepAt, bodyScope, collect);
+  const loop =
+    step.repeat === undefined
+      ? undefined
+      : compileLoop(c, step.repeat, [...stepAt, 'repeat'], bodyScope, collect);
+  const batch =
+    step.batch === undefined
+      ? undefined
+      : compileBatch(c, step, [...stepAt, 'batch'], bodyScope, base, collect);
+  // A repeating step's input reads the round (page.round, page.state); a batch step's input is
+  // built once per batch, from its keys (batch.keys), not per item.
+  const inputScope =
+    loop !== undefined
+      ? new Set([...bodyScope, 'page'])
+      : step.batch !== undefined
+        ? new Set([...base, 'batch'])
+        : bodyScope;
+  const body = await compileStepBody(c, step, stepAt, bodyScope, collect, inputScope);
   const wrap =
     body === undefined
       ? undefined
@@ -62,20 +88,70 @@ export async function compileStep(
             return expr;
           },
         });
-  return { step, index, refs, when, forEach, onError, body, wrap };
+  // A batch step whose batch did not compile has no body (its problems are reported).
+  return {
+    step,
+    index,
+    refs,
+    when,
+    forEach,
+    onError,
+    itemKey,
+    body: step.batch !== undefined && batch === undefined ? undefined : body,
+    wrap,
+    loop,
+    batch,
+  };
+}
+
+/**
+ * The operations an endpoint may call more than once in a request (by two steps, or under
+ * forEach): only their identical calls are looked for.
+ */
+export function repeatedCallsOf(steps: readonly StepConfig[]): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const step of steps) {
+    if (step.call === undefined || step.repeat !== undefined || step.batch !== undefined) continue;
+    if (seen.has(step.call) || step.forEach !== undefined) repeated.add(step.call);
+    seen.add(step.call);
+  }
+  return repeated;
 }
 
 /** Builds a compiled step's body (a call step's with `raw` when its answer is only forwarded). */
-export function finishStep(compiled: CompiledStep, forwardOnly: ReadonlySet<string>): UnlinkedStep {
+export function finishStep(
+  compiled: CompiledStep,
+  forwardOnly: ReadonlySet<string>,
+  repeatedCalls: ReadonlySet<string> = new Set(),
+): UnlinkedStep {
   const { step, body, wrap } = compiled;
-  const built = typeof body === 'function' ? body : createCallStep(body!, forwardOnly.has(step.id));
+  const built =
+    typeof body === 'function'
+      ? body
+      : compiled.loop !== undefined
+        ? createLoopStep(body!, compiled.loop)
+        : compiled.batch !== undefined
+          ? createBatchStep(body!, compiled.batch)
+          : createCallStep(body!, forwardOnly.has(step.id), {
+              // Only where the same operation may be called twice in a request: no cost elsewhere.
+              perRequest: body!.idempotent && repeatedCalls.has(step.call!),
+              singleFlight: step.singleFlight === true && body!.idempotent,
+            });
   return {
     id: step.id,
     index: compiled.index,
     kind: step.call !== undefined ? 'call' : step.map !== undefined ? 'map' : 'code',
     when: compiled.when,
     forEach: compiled.forEach,
-    concurrency: step.concurrency ?? DEFAULT_FOREACH_CONCURRENCY,
+    itemKey: compiled.itemKey,
+    batched: compiled.batch !== undefined,
+    // A batch step's runs only ask for their keys: all of them at once, so the keys go out in
+    // the fewest batches (its concurrency caps the batch calls instead).
+    concurrency:
+      compiled.batch !== undefined
+        ? Number.MAX_SAFE_INTEGER
+        : (step.concurrency ?? DEFAULT_FOREACH_CONCURRENCY),
     onError: compiled.onError,
     target: step.call === undefined ? undefined : splitCall(step.call),
     execute: wrap === undefined ? built : wrap(built),
@@ -109,6 +185,7 @@ async function compileStepBody(
   stepAt: ConfigPath,
   scope: ReadonlySet<string>,
   collect: RefCollector,
+  inputScope: ReadonlySet<string>,
 ): Promise<StepBody | CallStepSpec | undefined> {
   if (step.map !== undefined) {
     const template = c.template(step.map, [...stepAt, 'map'], scope);
@@ -116,7 +193,7 @@ async function compileStepBody(
     return template.evaluate;
   }
   if (step.code !== undefined) return compileCodeStep(c, step.code, [...stepAt, 'code']);
-  return compileCallSpec(c, step, stepAt, scope, collect);
+  return compileCallSpec(c, step, stepAt, inputScope, collect);
 }
 
 function compileCallSpec(
@@ -149,6 +226,12 @@ function compileCallSpec(
     return undefined;
   }
   checkRequiredParams(c, step.input, description.requiredParams, [...stepAt, 'input'], step.call!);
+  if (step.singleFlight === true && !description.idempotent) {
+    c.issue(
+      [...stepAt, 'singleFlight'],
+      `${step.call} is not idempotent: concurrent requests cannot share its calls`,
+    );
+  }
   return {
     stepId: step.id,
     service,
@@ -156,6 +239,7 @@ function compileCallSpec(
     input,
     timeoutMs: step.timeout ?? binding.timeoutMs,
     invoke: binding.invoke,
+    idempotent: description.idempotent,
   };
 }
 

@@ -32,6 +32,8 @@ export function createEndpointHandler(
       headers: ctx.headers,
       body,
       consumer: ctx.consumer,
+      id: ctx.requestId,
+      clientIp: ctx.clientIp,
     };
     // 7 input validation
     endpoint.validateInput(request);

@@ -7,7 +7,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/ap
 import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
 import type { Scope } from '../expressions/cel.ts';
 import { spanTime } from '../observability/span-clock.ts';
-import type { FlowContext, FlowPlan, FlowScope, StepPlan } from './plan.ts';
+import type { FlowContext, FlowPlan, FlowScope, FlowWarning, StepPlan } from './plan.ts';
 
 /** Runs every step of a flow; step outputs land in scope.steps. Rejects with the first fatal error. */
 export function runFlow(flow: FlowPlan, scope: FlowScope, ctx: FlowContext): Promise<void> {
@@ -131,7 +131,7 @@ function runPlain(step: StepPlan, scope: FlowScope, ctx: FlowContext): Promise<u
 
 /** Runs a step's body once; with tracing on, call and code steps run inside their own span. */
 function execute(step: StepPlan, scope: Scope, ctx: FlowContext): Promise<unknown> | unknown {
-  if (ctx.tracer === undefined || step.kind === 'map') return step.execute(scope, ctx);
+  if (ctx.tracer === undefined || step.kind === 'map' || step.batched) return step.execute(scope, ctx);
   return executeTraced(step, scope, ctx);
 }
 
@@ -258,7 +258,19 @@ function recover(step: StepPlan, scope: Scope, ctx: FlowContext, cause: unknown)
   // A cancelled request is not the step's failure: never hide it behind skip or fallback.
   if (step.onError.mode === 'fail' || ctx.controller.signal.aborted) throw error;
   const warnings = (scope as FlowScope).warnings;
-  warnings.push({ step: step.id, code: error.code, message: error.message });
+  const warning: FlowWarning = { step: step.id, code: error.code, message: error.message };
+  // Under forEach, which item failed: its index, and the key the config names it by.
+  if (step.forEach !== undefined && typeof scope.index === 'number') {
+    warning.index = scope.index;
+    if (step.itemKey !== undefined) {
+      try {
+        warning.key = step.itemKey.evaluate(scope);
+      } catch {
+        // An item whose key cannot be read is still named by its index.
+      }
+    }
+  }
+  warnings.push(warning);
   ctx.span?.addEvent(`step.${step.onError.mode}`, {
     'chorus.step': step.id,
     'chorus.error.code': error.code,

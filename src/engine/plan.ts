@@ -32,6 +32,10 @@ export interface FlowWarning {
   step: string;
   code: string;
   message: string;
+  /** Under forEach: the position of the item that failed. */
+  index?: number;
+  /** Under forEach with itemKey: the key the config names the item by. */
+  key?: unknown;
 }
 
 /** The mutable state of one flow run: the scope expressions read. */
@@ -51,6 +55,10 @@ export interface RequestData {
   body: unknown;
   /** Who calls, when an auth policy has said so. */
   consumer?: Consumer | undefined;
+  /** The request id (x-request-id, as sent back and to every backend). */
+  id?: string;
+  /** The client address (X-Forwarded-For only from trusted proxies). */
+  clientIp?: string;
 }
 
 /** How a failed step is handled. */
@@ -71,6 +79,10 @@ export interface StepPlan {
   readonly when: CompiledExpression | undefined;
   readonly forEach: CompiledExpression | undefined;
   readonly concurrency: number;
+  /** With forEach: names an item in its warnings (besides its index). */
+  readonly itemKey: CompiledExpression | undefined;
+  /** A batch step: its runs only ask for keys, so the spans are its batch calls', not its runs'. */
+  readonly batched: boolean;
   readonly onError: OnErrorPlan;
   /** For call steps: the service and operation, for the portal and logs. */
   readonly target: { service: string; operation: string } | undefined;

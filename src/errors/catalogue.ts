@@ -158,6 +158,16 @@ export const ERROR_CATALOGUE = {
     title: 'A code step threw an error',
     hint: 'The detail names the step; see the gateway log for the stack.',
   },
+  CHORUS_LOOP_LIMIT: {
+    status: 500,
+    title: 'A repeating step reached its bound before the backend said it was done',
+    hint: 'The step names maxRounds or maxItems; raise the bound, or set repeat.onLimit: partial to answer with what was read.',
+  },
+  CHORUS_BATCH_KEY_MISSING: {
+    status: 404,
+    title: 'A batch answer had no result for an item',
+    hint: "The backend's answer lacked this item's key; branch on it with onError (skip or fallback), which applies per item.",
+  },
   CHORUS_SHUTTING_DOWN: {
     status: 503,
     title: 'The gateway is shutting down',

@@ -2,8 +2,22 @@
  * The functions orchestration adds to CEL (documented in docs/expressions.md). They take plain
  * JSON data and never copy `__proto__`/`constructor` keys, so request data cannot pollute prototypes.
  */
+import { createRequire } from 'node:module';
 import type { Environment } from '@marcbachmann/cel-js';
 import { isSafeKey } from '../json/parse.ts';
+
+/** http-link-header parses RFC 8288 Link headers (it ships no types: the part used is typed here). */
+interface LinkHeaderModule {
+  parse(value: string): { get(attribute: string, value: string): { uri: string }[] };
+}
+const LinkHeader = createRequire(import.meta.url)('http-link-header') as LinkHeaderModule;
+
+/**
+ * Variables only some fields bind, registered beside the functions so the shared environment
+ * knows them; a field that does not bind one still refuses it at load ("not available here").
+ * `page`: a repeating step's round; `batch`: a batch call's keys and answer; `result`: one result.
+ */
+export const STEP_VARIABLES = ['page', 'batch', 'result'] as const;
 
 type Json = unknown;
 type JsonMap = Record<string, Json>;
@@ -75,6 +89,10 @@ function toNumber(value: unknown): number {
 
 /** Registers the orchestration functions on a CEL environment. */
 export function registerOrchestrationFunctions(env: Environment): void {
+  for (const name of STEP_VARIABLES) env.registerVariable(name, 'dyn');
+  registerLinkFunctions(env);
+  registerRoundingFunctions(env);
+  registerShapingFunctions(env);
   registerMixedArithmetic(env);
   registerMergingAndListFunctions(env);
   registerMapFunctions(env);
@@ -192,5 +210,210 @@ function registerTimeFunctions(env: Environment): void {
     {
       description: 'Milliseconds since 1970-01-01 UTC.',
     },
+  );
+}
+
+/** The target of the first link with relation `rel` in a Link header (RFC 8288), or null. */
+function linkTarget(header: unknown, rel: string): string | null {
+  let value = header;
+  if (isMap(value)) value = value instanceof Map ? value.get('link') : value.link;
+  if (Array.isArray(value)) value = value.join(', ');
+  if (typeof value !== 'string' || value === '') return null;
+  try {
+    return LinkHeader.parse(value).get('rel', rel)[0]?.uri ?? null;
+  } catch {
+    return null; // a malformed header has no usable link
+  }
+}
+
+/** The query parameters of a URL (absolute or relative) as a map; a repeated name gives a list. */
+function urlQuery(url: unknown): JsonMap | null {
+  if (typeof url !== 'string') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://relative.invalid');
+  } catch {
+    return null;
+  }
+  const out: JsonMap = {};
+  for (const [name, value] of parsed.searchParams) {
+    if (!isSafeKey(name)) continue;
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else out[name] = [seen, value];
+  }
+  return out;
+}
+
+function registerLinkFunctions(env: Environment): void {
+  env.registerFunction('link(dyn, string): dyn', linkTarget, {
+    description:
+      'The target of the link with a relation (e.g. "next") in a Link header or a headers map; null if none.',
+  });
+  env.registerFunction('urlQuery(dyn): dyn', urlQuery, {
+    description: 'The query parameters of a URL as a map (null for null).',
+  });
+}
+
+/**
+ * `x` scaled by 10^n exactly as its decimal text reads (1.005 → 100.5, not 100.49999…): the
+ * shortest text that round-trips, with its exponent shifted, as decimal rounding expects.
+ */
+function scaled(x: number, n: number): number {
+  const [mantissa, exponent = '0'] = String(x).split('e');
+  return Number(`${mantissa}e${Number(exponent) + n}`);
+}
+
+/** `x` scaled back by 10^-n, through the decimal text again. */
+function unscaled(x: number, n: number): number {
+  const [mantissa, exponent = '0'] = String(x).split('e');
+  return Number(`${mantissa}e${Number(exponent) - n}`);
+}
+
+/** Rounds to `digits` decimals; a tie goes away from zero (half-up) or to the even digit (half-even). */
+function roundDecimal(value: unknown, digits: unknown, mode: 'halfUp' | 'halfEven'): number {
+  const x = toNumber(value);
+  const n = Math.trunc(toNumber(digits));
+  if (!Number.isFinite(x)) return x;
+  if (n < 0 || n > 15) throw new Error('round to 0 to 15 decimals');
+  const magnitude = scaled(Math.abs(x), n);
+  const floor = Math.floor(magnitude);
+  const fraction = magnitude - floor;
+  let rounded: number;
+  if (fraction > 0.5) rounded = floor + 1;
+  else if (fraction < 0.5) rounded = floor;
+  else rounded = mode === 'halfUp' || floor % 2 === 1 ? floor + 1 : floor;
+  const result = unscaled(rounded, n);
+  return x < 0 && result !== 0 ? -result : result;
+}
+
+function registerRoundingFunctions(env: Environment): void {
+  for (const type of ['double', 'int'] as const) {
+    env.registerFunction(
+      `roundHalfUp(${type}, int): double`,
+      (x: unknown, n: unknown) => roundDecimal(x, n, 'halfUp'),
+      {
+        description: 'Rounded to n decimals; a tie goes away from zero (commercial rounding: 2.345 → 2.35).',
+      },
+    );
+    env.registerFunction(
+      `roundHalfEven(${type}, int): double`,
+      (x: unknown, n: unknown) => roundDecimal(x, n, 'halfEven'),
+      {
+        description: "Rounded to n decimals; a tie goes to the even digit (banker's rounding: 2.345 → 2.34).",
+      },
+    );
+  }
+  env.registerFunction('ceil(double): double', (x: number) => Math.ceil(x), {
+    description: 'The smallest whole number not below x.',
+  });
+  env.registerFunction('floor(double): double', (x: number) => Math.floor(x), {
+    description: 'The largest whole number not above x.',
+  });
+  env.registerFunction('ceil(int): double', (x: bigint) => Number(x));
+  env.registerFunction('floor(int): double', (x: bigint) => Number(x));
+}
+
+/** A map from [key, value] pairs or {key, value} maps; later keys win, unsafe keys are dropped. */
+function fromEntries(entries: readonly unknown[]): JsonMap {
+  const out: JsonMap = {};
+  for (const entry of entries) {
+    let key: unknown;
+    let value: unknown;
+    if (Array.isArray(entry) && entry.length === 2) [key, value] = entry;
+    else if (isMap(entry) && 'key' in entry) {
+      key = entry.key;
+      value = entry.value ?? null;
+    } else throw new Error('fromEntries takes [key, value] pairs or {key, value} maps');
+    const name = String(key);
+    if (isSafeKey(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** A map from the value of a field path of each item to the item (the first one of each key wins). */
+function keyBy(list: readonly unknown[], path: string): JsonMap {
+  const out: JsonMap = {};
+  for (const item of list) {
+    const key = readPath(item, path);
+    if (key === undefined || key === null) continue;
+    const name = String(key);
+    if (isSafeKey(name) && !Object.hasOwn(out, name)) out[name] = item;
+  }
+  return out;
+}
+
+/** Per group (a field path's value), a reduction of another field path's numbers. */
+function perGroup(
+  list: readonly unknown[],
+  groupPath: string,
+  valuePath: string | undefined,
+  reduce: (previous: number | undefined, value: number) => number,
+): JsonMap {
+  const out: Record<string, number> = {};
+  for (const item of list) {
+    const name = String(readPath(item, groupPath) ?? '');
+    if (!isSafeKey(name)) continue;
+    let value = 1;
+    if (valuePath !== undefined) {
+      const raw = readPath(item, valuePath);
+      if (raw === undefined || raw === null) continue; // an item without the value does not count
+      value = toNumber(raw);
+    }
+    out[name] = reduce(Object.hasOwn(out, name) ? out[name] : undefined, value);
+  }
+  return out;
+}
+
+function numbersOf(list: readonly unknown[]): number[] {
+  return list.filter((value) => value !== null && value !== undefined).map(toNumber);
+}
+
+function registerShapingFunctions(env: Environment): void {
+  env.registerFunction('fromEntries(list): map', fromEntries, {
+    description: 'A map from a list of [key, value] pairs or {key, value} maps.',
+  });
+  env.registerFunction('keyBy(list, string): map', keyBy, {
+    description: 'A map from the value of a field path of each item to the item (first wins).',
+  });
+  env.registerFunction(
+    'sumBy(list, string, string): map',
+    (list: unknown[], group: string, value: string) =>
+      perGroup(list, group, value, (previous, v) => (previous ?? 0) + v),
+    { description: 'Per value of the first field path, the sum of the second.' },
+  );
+  env.registerFunction(
+    'minBy(list, string, string): map',
+    (list: unknown[], group: string, value: string) =>
+      perGroup(list, group, value, (previous, v) => (previous === undefined ? v : Math.min(previous, v))),
+    { description: 'Per value of the first field path, the least of the second.' },
+  );
+  env.registerFunction(
+    'maxBy(list, string, string): map',
+    (list: unknown[], group: string, value: string) =>
+      perGroup(list, group, value, (previous, v) => (previous === undefined ? v : Math.max(previous, v))),
+    { description: 'Per value of the first field path, the greatest of the second.' },
+  );
+  env.registerFunction(
+    'countBy(list, string): map',
+    (list: unknown[], group: string) => perGroup(list, group, undefined, (previous) => (previous ?? 0) + 1),
+    { description: 'Per value of a field path, how many items have it.' },
+  );
+  env.registerFunction(
+    'min(list): dyn',
+    (list: unknown[]) => {
+      const numbers = numbersOf(list);
+      return numbers.length === 0 ? null : Math.min(...numbers);
+    },
+    { description: 'The least number of a list (null for an empty list).' },
+  );
+  env.registerFunction(
+    'max(list): dyn',
+    (list: unknown[]) => {
+      const numbers = numbersOf(list);
+      return numbers.length === 0 ? null : Math.max(...numbers);
+    },
+    { description: 'The greatest number of a list (null for an empty list).' },
   );
 }

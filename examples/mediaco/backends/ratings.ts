@@ -1,7 +1,8 @@
 /**
  * ratings — the rating of any catalog item, and reviews that change it. Reached by request/reply
- * over NATS when a NATS server is reachable (subjects `<prefix>.<id>.get` and
- * `<prefix>.<id>.review`), and over HTTP otherwise (GET /ratings/{id}, POST /ratings/{id}/reviews).
+ * over NATS when a NATS server is reachable (subjects `<prefix>.<id>.get`, `<prefix>.<id>.review`
+ * and `<prefix>.many`), and over HTTP otherwise (GET /ratings/{id}, POST /ratings/{id}/reviews,
+ * POST /ratings/batch).
  * Both transports share one store, so either sees the other's reviews.
  */
 import { connect, type Msg, type NatsConnection, headers as natsHeaders } from 'nats';
@@ -52,6 +53,16 @@ export class RatingStore {
     return { status: 201, body: { review: stored, rating: this.#rating(id) } };
   }
 
+  /** The ratings of many items, in one answer; unknown ids are left out (the caller matches by id). */
+  many(input: unknown): Outcome {
+    const ids = (input as { ids?: unknown } | null)?.ids;
+    if (!Array.isArray(ids) || ids.length > 100 || !ids.every((id) => typeof id === 'string')) {
+      return { status: 400, body: { error: 'ids must be a list of at most 100 item ids' } };
+    }
+    const known = [...new Set(ids as string[])].filter((id) => LOCATIONS[id] !== undefined);
+    return { status: 200, body: { ratings: known.map((id) => this.#rating(id)) } };
+  }
+
   #rating(id: string): Rating {
     const { total, votes } = this.#ratings.get(id) ?? seed(id);
     return { id, score: Math.round((total / votes) * 10) / 10, votes };
@@ -66,6 +77,16 @@ function seed(id: string): { total: number; votes: number } {
 /** The HTTP responder. */
 export function ratingsHttpHandler(store: RatingStore): Handler {
   return async (req, url, res) => {
+    if (url.pathname === '/ratings/batch' && req.method === 'POST') {
+      let body: unknown;
+      try {
+        body = JSON.parse(await readText(req));
+      } catch {
+        return sendJson(res, 400, { error: 'the body is not JSON' });
+      }
+      const outcome = store.many(body);
+      return sendJson(res, outcome.status, outcome.body);
+    }
     const match = /^\/ratings\/(mc-\d{4})(\/reviews)?$/.exec(url.pathname);
     if (!match) return sendJson(res, 404, { error: 'not found' });
     if (req.method === 'GET' && !match[2]) {
@@ -126,6 +147,18 @@ export async function startNatsResponder(
         return reply(msg, { status: 400, body: { error: 'the payload is not JSON' } });
       }
       reply(msg, store.review(msg.subject.split('.').at(-2)!, body));
+    },
+  });
+  nc.subscribe(`${prefix}.many`, {
+    callback: (error, msg) => {
+      if (error) return;
+      let body: unknown;
+      try {
+        body = JSON.parse(new TextDecoder().decode(msg.data));
+      } catch {
+        return reply(msg, { status: 400, body: { error: 'the payload is not JSON' } });
+      }
+      reply(msg, store.many(body));
     },
   });
   await nc.flush();
