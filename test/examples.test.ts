@@ -54,7 +54,7 @@ describe('examples', () => {
   });
 
   test('npm start serves MediaCo, every printed curl command works as shown, and Ctrl-C stops it cleanly', async () => {
-    const child = spawn(process.execPath, [path.join(EXAMPLES, 'mediaco/start.ts')], {
+    const child = spawn(process.execPath, [path.join(EXAMPLES, 'mediaco/start.js')], {
       env: { ...process.env, PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
