@@ -212,6 +212,64 @@ function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
+const TOKEN_WORDS: Record<string, string> = {
+  EOF: 'the end of the expression',
+  RPAREN: "')'",
+  LPAREN: "'('",
+  RBRACKET: "']'",
+  LBRACKET: "'['",
+  RBRACE: "'}'",
+  LBRACE: "'{'",
+  MULTIPLY: "'*'",
+  DIVIDE: "'/'",
+  MODULO: "'%'",
+  PLUS: "'+'",
+  MINUS: "'-'",
+  COLON: "':'",
+  COMMA: "','",
+  DOT: "'.'",
+  QUESTION: "'?'",
+  AND: "'&&'",
+  OR: "'||'",
+  EQ: "'=='",
+  NE: "'!='",
+};
+
+function tokenWord(token: string): string {
+  return TOKEN_WORDS[token] ?? token.toLowerCase();
+}
+
+/**
+ * A cel-js message in plain words with a hint: its parser speaks of tokens ("Unexpected token:
+ * EOF", "Expected RPAREN, got EOF"), which a config author should not need to decode.
+ */
+export function plainCelMessage(message: string): string {
+  if (message === 'Unexpected token: EOF') {
+    return 'the expression ends too early: an operand or a closing bracket is missing at the end';
+  }
+  let match = /^Expected (\w+), got EOF$/.exec(message);
+  if (match) return `${tokenWord(match[1]!)} is missing at the end (an opening bracket is not closed)`;
+  match = /^Expected (\w+), got (\w+)$/.exec(message);
+  if (match) return `expected ${tokenWord(match[1]!)} here, found ${tokenWord(match[2]!)}`;
+  match = /^Unexpected token: (\w+)$/.exec(message);
+  if (match) return `${tokenWord(match[1]!)} is not expected here (an operand is missing before it?)`;
+  match = /^Unexpected character: '?(.)'?$/.exec(message);
+  if (match) {
+    const hint =
+      match[1] === '=' ? ' (compare with ==)' : match[1] === '$' ? ' (names are letters, digits and _)' : '';
+    return `the character '${match[1]}' is not allowed here${hint}`;
+  }
+  if (message === 'Unterminated string') return 'a string is not closed: add its closing quote';
+  match = /^found no matching overload for '([^']+)'$/.exec(message);
+  if (match) {
+    return `no function matches ${match[1]} (check its name and the types of its arguments; functions: docs/expressions.md)`;
+  }
+  match = /^no such overload: (.+)$/.exec(message);
+  if (match)
+    return `the operator cannot combine these types: ${match[1]} (convert one side, e.g. string(x) or int(x))`;
+  return message;
+}
+
 /** Converts CEL values (BigInt ints, timestamps, durations) into plain JSON data. */
 export function toJsonValue(value: unknown): unknown {
   switch (typeof value) {
@@ -305,12 +363,12 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     parsed = env.parse(source);
   } catch (error) {
     const message = (error as Error).message;
-    throw new ExpressionCompileError(firstLine(message), offsetFromMessage(message));
+    throw new ExpressionCompileError(plainCelMessage(firstLine(message)), offsetFromMessage(message));
   }
   const checked = parsed.check() as { valid: boolean; error?: Error };
   if (!checked.valid && checked.error) {
     const message = checked.error.message;
-    throw new ExpressionCompileError(firstLine(message), offsetFromMessage(message));
+    throw new ExpressionCompileError(plainCelMessage(firstLine(message)), offsetFromMessage(message));
   }
   const { stepRefs, variables, requestReads, envReads, dynamicSteps, dynamicEnv } = analyse(parsed.ast);
   if (dynamicSteps) {
