@@ -48,7 +48,19 @@ export async function validateCommand(file: string, options: ValidateOptions): P
         ),
       );
     }
-    if (options.strict) warnings.push(...dynReadsOf(target.config));
+    if (options.strict) {
+      const seen = new Set<string>();
+      for (const read of dynReadsOf(target.config)) {
+        const key = `${JSON.stringify(read.at)}:${read.offset}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const position = target.locate(read.at, { offset: read.offset });
+        const message = `${read.path}: its type is unknown (dyn), so this read is not checked (declare the operation's output schema)`;
+        warnings.push(
+          position ? { file, path: read.at, message, position } : { file, path: read.at, message },
+        );
+      }
+    }
   }
   sortIssues(issues);
   sortIssues(warnings);

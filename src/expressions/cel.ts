@@ -35,6 +35,8 @@ export interface CompiledExpression {
   readonly envReads: ReadonlySet<string>;
   /** For a plain member path such as steps.item.data: its parts; undefined for anything else. */
   readonly plainPath: readonly string[] | undefined;
+  /** The parsed expression (cel-js AST), for the type checks of src/types/. */
+  readonly ast: unknown;
   /** Evaluates against a scope; the result is plain JSON data (ints as numbers, timestamps as ISO strings). */
   evaluate(scope: Scope): unknown;
 }
@@ -403,6 +405,7 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     requestReads,
     envReads,
     plainPath: parts,
+    ast: parsed.ast,
     evaluate: (scope) => {
       try {
         return plain ? evaluate(scope) : toJsonValue(evaluate(scope));
