@@ -217,7 +217,8 @@ function rootedInData(node: Node): boolean {
 /** Where the field name is: after the dot, or the key of a [] access. */
 function keyOffset(node: Node, key: unknown): number {
   if (isNode(key) && key.pos !== undefined) return key.pos;
-  return (node.pos ?? 0) + (node.op === '.?' ? 2 : 1);
+  // cel-js puts a member access at the name after its dot.
+  return node.pos ?? 0;
 }
 
 function fieldMessage(

@@ -166,32 +166,32 @@ describe('types through a flow', () => {
 
   test('request.id is a load error at its line and column, naming the fields request has', async () => {
     assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ request.id }}" } }\n`), [
-      'gateway.yaml:36:41 request has no field "id" (fields: method, path, params, query, headers, body, consumer)',
+      'gateway.yaml:36:40 request has no field "id" (fields: method, path, params, query, headers, body, consumer)',
     ]);
   });
 
   test('request.param.id is a load error with a did-you-mean', async () => {
     assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ request.param.id }}" } }\n`), [
-      'gateway.yaml:36:41 request has no field "param" (did you mean "params"?)',
+      'gateway.yaml:36:40 request has no field "param" (did you mean "params"?)',
     ]);
   });
 
   test('a field a SOAP output does not have (from the XSD) is a load error with a did-you-mean', async () => {
     assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ steps.fare.amont }}" } }\n`), [
-      'gateway.yaml:36:44 steps.fare has no field "amont" (did you mean "amount"?)',
+      'gateway.yaml:36:43 steps.fare has no field "amont" (did you mean "amount"?)',
     ]);
   });
 
   test('a field a gRPC output does not have (from the .proto) is a load error with a did-you-mean', async () => {
     assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ steps.seats.rowz }}" } }\n`), [
-      'gateway.yaml:36:45 steps.seats has no field "rowz" (did you mean "rows"?)',
+      'gateway.yaml:36:44 steps.seats has no field "rowz" (did you mean "rows"?)',
     ]);
   });
 
   test('a field a GraphQL selection does not have (from the schema) is a load error with a did-you-mean', async () => {
     assert.deepEqual(
       await problems(`${FLOW}    response: { body: { x: "{{ steps.member.member.nmae }}" } }\n`),
-      ['gateway.yaml:36:53 steps.member.member has no field "nmae" (did you mean "name"?)'],
+      ['gateway.yaml:36:52 steps.member.member has no field "nmae" (did you mean "name"?)'],
     );
   });
 
@@ -203,7 +203,7 @@ describe('types through a flow', () => {
         map: { row: "{{ item.nubmer }}" }
 `.replace('forEach: "{{ steps.seats.rows }}"', 'forEach: steps.seats.rows'),
       ),
-      ['gateway.yaml:38:31 item has no field "nubmer" (did you mean "number"?)'],
+      ['gateway.yaml:38:30 item has no field "nubmer" (did you mean "number"?)'],
     );
   });
 
@@ -239,6 +239,83 @@ describe('types through a flow', () => {
     response: { body: { x: "{{ steps.where.whatever.deep }}", h: "{{ request.headers.anything }}" } }
 `),
       [],
+    );
+  });
+});
+
+describe('declared output schemas of HTTP operations', () => {
+  test('an inline output schema and a $ref into the backend OpenAPI document both type the step', async () => {
+    await writeFile(
+      path.join(dir, 'films.openapi.yaml'),
+      `openapi: 3.1.0
+info: { title: films, version: "1" }
+paths: {}
+components:
+  schemas:
+    Film:
+      type: object
+      properties:
+        title: { type: string }
+        director: { $ref: "#/components/schemas/Person" }
+    Person:
+      type: object
+      properties: { name: { type: string } }
+`,
+    );
+    const text = `services:
+  films:
+    kind: http
+    url: http://127.0.0.1:9
+    operations:
+      film:
+        path: "/films/{id}"
+        output: { $ref: "films.openapi.yaml#/components/schemas/Film" }
+      count:
+        path: /count
+        output: { type: object, properties: { total: { type: integer } } }
+endpoints:
+  - method: GET
+    path: /films/{id}
+    flow:
+      - id: film
+        call: films.film
+        input: { params: { id: "{{ request.params.id }}" } }
+      - id: count
+        call: films.count
+    response:
+      body:
+        by: "{{ steps.film.director.nmae }}"
+        total: "{{ steps.count.totl }}"
+`;
+    const loaded = loadConfigText(text, 'gateway.yaml', dir, {});
+    assert.ok(loaded.ok);
+    const compiled = await compilePlan(loaded.loaded, logger);
+    assert.equal(compiled.ok, false);
+    assert.deepEqual(!compiled.ok && compiled.issues.map(formatIssue), [
+      'gateway.yaml:23:37 steps.film.director has no field "nmae" (did you mean "name"?)',
+      'gateway.yaml:24:32 steps.count has no field "totl" (did you mean "total"?)',
+    ]);
+  });
+
+  test('an output $ref to a file that is not there is a load error at the $ref', async () => {
+    const loaded = loadConfigText(
+      `services:
+  films:
+    kind: http
+    url: http://127.0.0.1:9
+    operations:
+      film: { path: /f, output: { $ref: "nowhere.yaml#/components/schemas/Film" } }
+`,
+      'gateway.yaml',
+      dir,
+      {},
+    );
+    assert.ok(loaded.ok);
+    const compiled = await compilePlan(loaded.loaded, logger);
+    assert.equal(compiled.ok, false);
+    assert.match(
+      !compiled.ok ? formatIssue(compiled.issues[0]!) : '',
+      /^gateway\.yaml:6:\d+ the output schema cannot be read: no such file nowhere\.yaml/,
     );
   });
 });
