@@ -10,6 +10,7 @@ import type { OpenApiContext } from '../contracts/policy.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
 import { inOrder } from '../policies/compose.ts';
 import { effectivePolicyConfig, type InboundModule } from '../policies/inbound/stack.ts';
+import { responseMediaType } from '../types/response-schema.ts';
 
 /** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
 export type JsonSchema = Record<string, unknown>;
@@ -143,7 +144,7 @@ function buildOperation(
       content: { 'application/json': { schema: endpoint.input.body } },
     };
   }
-  operation.responses = buildResponses(endpoint);
+  operation.responses = buildResponses(endpoint, policies.context.config as CoreConfig);
   addPolicyDocs(operation, endpoint, defaults, policies);
   return operation;
 }
@@ -229,7 +230,7 @@ function parameterJsonSchema(param: ParameterConfig): JsonSchema {
   return schema;
 }
 
-function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
+function buildResponses(endpoint: EndpointConfig, config: CoreConfig): Record<string, unknown> {
   // Every response case with a literal status is documented; a templated status ("{{ … }}") is only
   // known per request, and 200 is its documented default.
   const cases: { status?: number | string }[] = Array.isArray(endpoint.response)
@@ -241,9 +242,9 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
     const described: Record<string, unknown> = {
       description: status < 400 ? 'Successful response.' : 'An answer the flow gives for this case.',
     };
-    // The response body is a template whose shape is not inferred yet, so its schema is {} (any JSON).
+    // The body's schema is inferred from its template and the types it reads (src/types/).
     if (!BODILESS_STATUSES.has(status) && endpoint.method !== 'HEAD') {
-      described.content = { 'application/json': { schema: {} } };
+      described.content = { 'application/json': responseMediaType(config, endpoint, status) };
     }
     responses[String(status)] ??= described;
   }

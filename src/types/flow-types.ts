@@ -77,6 +77,13 @@ export function dynReadsOf(config: object): readonly DynReadSite[] {
   return dynReads.get(config) ?? [];
 }
 
+const compiled = new WeakMap<object, FlowTypes>();
+
+/** The typing an endpoint was last compiled with (it knows its services' output types), if any. */
+export function compiledFlowTypes(endpoint: EndpointConfig): FlowTypes | undefined {
+  return compiled.get(endpoint);
+}
+
 /** The typing of an endpoint; step types are worked out on first use. */
 export function createFlowTypes(
   inputs: FlowTypeInputs,
@@ -210,7 +217,7 @@ export function createFlowTypes(
     recordDynReads(typing.dynReads, at, offset);
   };
 
-  return {
+  const types: FlowTypes = {
     checkExpression(expression, at, report) {
       check(expression, at, 0, report);
     },
@@ -226,6 +233,9 @@ export function createFlowTypes(
       return allStepTypes().get(id);
     },
   };
+  // Only a gateway's compilation is remembered (it has the services), for its OpenAPI document.
+  if (inputs.services.size > 0) compiled.set(endpoint, types);
+  return types;
 }
 
 /** The output type of `service.operation`, as its connector describes it; dyn when it does not. */
