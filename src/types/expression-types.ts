@@ -14,6 +14,7 @@ import {
   type FlowType,
   fieldOf,
   INTEGER,
+  indexedValueOf,
   listOf,
   NULL,
   NUMBER,
@@ -115,9 +116,8 @@ export function typeExpression(ast: unknown, source: string, scope: TypeScope): 
         const targetType = visit(target, bound, quiet);
         const name = typeof key === 'string' ? key : isNode(key) && key.op === 'value' ? key.args : undefined;
         if (typeof name !== 'string') {
-          const index = visit(key, bound, quiet);
-          void index;
-          return elementOf(targetType) ?? undefined;
+          visit(key, bound, quiet);
+          return indexedValueOf(targetType);
         }
         if (targetType === undefined) {
           if (!quiet && isNode(target) && rootedInData(target)) {

@@ -18,6 +18,7 @@ import {
   type FlowType,
   type JsonSchema,
   listOf,
+  NULL,
   objectOf,
   STRING,
   typeOf,
@@ -139,7 +140,7 @@ export function createFlowTypes(
     const walk = (node: unknown, path: (string | number)[], depth: number): FlowType => {
       if (depth > 32) return undefined;
       if (typeof node === 'string') {
-        if (!node.includes('{{')) return STRING;
+        if (!node.includes('{{')) return typeOf({ type: 'string', const: node });
         const placed = byPath.get(JSON.stringify(path));
         const whole = /^\s*\{\{([\s\S]*?)\}\}\s*$/.exec(node);
         if (whole && !whole[1]!.includes('{{') && placed !== undefined) {
@@ -177,7 +178,15 @@ export function createFlowTypes(
       one = typeOfTemplateValue(template, step.map, scopeAt(at, stepsObject(known)));
     } else one = undefined;
     if (one === undefined) return undefined;
-    return step.forEach === undefined ? one : listOf(one);
+    const output = step.forEach === undefined ? one : listOf(one);
+    // A step that may not run (when), or whose failure is skipped, gives null; a fallback its value.
+    const onError = step.onError;
+    if (typeof onError === 'object' && onError !== null && 'fallback' in onError) {
+      const scope = scopeAt([...endpointAt, 'flow', index, 'onError'], stepsObject(known));
+      const fallback = typeOfSource(onError.fallback, new Map(scope).set('error', undefined));
+      return union([output, fallback, ...(step.when === undefined ? [] : [NULL])]);
+    }
+    return step.when !== undefined || onError === 'skip' ? union([output, NULL]) : output;
   };
 
   const allStepTypes = (): Map<string, FlowType> => {

@@ -216,3 +216,25 @@ export function typeOfValue(value: unknown, depth = 0): SchemaType {
   }
   return typeOf({})!;
 }
+
+/** The type of `value[key]` for a key known only at run time: a list's items, or a map's values. */
+export function indexedValueOf(type: FlowType): FlowType {
+  const options = variants(type);
+  if (options.length === 0) return undefined;
+  const found: FlowType[] = [];
+  for (const option of options) {
+    const types = jsonTypes(option);
+    if (types?.includes('array')) found.push(within(option, option.schema.items));
+    else if (types?.length === 1 && types[0] === 'object') {
+      const properties = Object.values(
+        (option.schema.properties as Record<string, unknown> | undefined) ?? {},
+      );
+      const additional = option.schema.additionalProperties;
+      if (additional !== undefined && additional !== false)
+        found.push(isSchema(additional) ? within(option, additional) : undefined);
+      for (const property of properties) found.push(within(option, property));
+      if (properties.length === 0 && (additional === undefined || additional === false)) return undefined;
+    } else return undefined;
+  }
+  return union(found);
+}
