@@ -14,7 +14,7 @@ import { buildSchema, graphqlSync } from 'graphql';
 import { pino } from 'pino';
 import { formatIssue } from '../config/issues.ts';
 import { compilePlan } from '../gateway.ts';
-import { loadConfigText } from '../modules.ts';
+import { loadConfigText, openApiDocument } from '../modules.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -317,5 +317,99 @@ endpoints:
       !compiled.ok ? formatIssue(compiled.issues[0]!) : '',
       /^gateway\.yaml:6:\d+ the output schema cannot be read: no such file nowhere\.yaml/,
     );
+  });
+});
+
+describe('inferred response schemas', () => {
+  async function responsesOf(
+    endpoints: string,
+  ): Promise<Record<string, { content?: Record<string, { schema: unknown; example?: unknown }> }>> {
+    const loaded = loadConfigText(`${services()}${endpoints}`, 'gateway.yaml', dir, {});
+    assert.ok(loaded.ok);
+    const compiled = await compilePlan(loaded.loaded, logger);
+    assert.ok(compiled.ok, compiled.ok ? '' : compiled.issues.map(formatIssue).join('\n'));
+    await compiled.plan.close();
+    const doc = openApiDocument(compiled.plan.config) as unknown as {
+      paths: Record<string, Record<string, { responses: never }>>;
+    };
+    return Object.values(Object.values(doc.paths)[0]!)[0]!.responses;
+  }
+
+  test('a passthrough answer gets the operation output type (here from the .proto), with an example', async () => {
+    const responses = await responsesOf(`endpoints:
+  - method: GET
+    path: /seats/{id}
+    flow:
+      - id: seats
+        call: seats.GetMap
+        input: { message: { flight: "{{ request.params.id }}" } }
+`);
+    const media = responses['200']!.content!['application/json']!;
+    assert.deepEqual(media.schema, {
+      type: 'object',
+      title: 'seats.v1.SeatMap',
+      properties: {
+        flight: { type: 'string' },
+        rows: {
+          type: 'array',
+          items: {
+            type: 'object',
+            title: 'seats.v1.Row',
+            properties: { number: { type: 'integer' }, free: { type: 'array', items: { type: 'string' } } },
+            additionalProperties: false,
+          },
+        },
+      },
+      additionalProperties: false,
+    });
+    assert.deepEqual(media.example, { flight: 'string', rows: [{ number: 0, free: ['string'] }] });
+  });
+
+  test('a template is typed key by key; a step that may not run is nullable', async () => {
+    const responses = await responsesOf(`endpoints:
+  - method: GET
+    path: /fares/{id}
+    flow:
+      - id: fare
+        call: fares.GetFare
+        when: request.params.id != "none"
+        input: { body: { route: "{{ request.params.id }}" } }
+    response:
+      body:
+        kind: fare
+        price: "{{ steps.fare.amount }}"
+        label: "{{ steps.fare.amount }} {{ steps.fare.currency }}"
+        fare: "{{ steps.fare }}"
+`);
+    const schema = responses['200']!.content!['application/json']!.schema as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    assert.deepEqual(schema.properties.kind, { type: 'string', const: 'fare' });
+    assert.deepEqual(schema.properties.price, { type: 'number' });
+    assert.deepEqual(schema.properties.label, { type: 'string' });
+    assert.deepEqual(schema.properties.fare, {
+      anyOf: [
+        { type: 'object', properties: { amount: { type: 'number' }, currency: { type: 'string' } } },
+        { type: 'null' },
+      ],
+    });
+    assert.deepEqual(schema.required, ['kind', 'price', 'label', 'fare']);
+  });
+
+  test('a declared schema pins the published one', async () => {
+    const responses = await responsesOf(`endpoints:
+  - method: GET
+    path: /pinned
+    flow: []
+    response:
+      status: 200
+      body: { a: 1 }
+      schema: { type: object, properties: { a: { type: integer, minimum: 1 } } }
+`);
+    assert.deepEqual(responses['200']!.content!['application/json']!.schema, {
+      type: 'object',
+      properties: { a: { type: 'integer', minimum: 1 } },
+    });
   });
 });
