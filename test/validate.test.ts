@@ -150,4 +150,44 @@ endpoints:
     assert.match(stderr, /'\)' is missing at the end/);
     assert.match(stderr, /the character '=' is not allowed here \(compare with ==\)/);
   });
+
+  test('--strict lists reads of untyped (dyn) fields as warnings and fails; without it the config is valid', async () => {
+    const file = await writeConfig(`services:
+  users:
+    kind: http
+    url: http://127.0.0.1:9
+    operations:
+      get: { path: "/users/{id}" }
+      typed: { path: "/t/{id}", output: { type: object, properties: { name: { type: string } } } }
+endpoints:
+  - method: GET
+    path: /users/{id}
+    flow:
+      - id: user
+        call: users.get
+        input: { params: { id: "{{ request.params.id }}" } }
+      - id: typed
+        call: users.typed
+        input: { params: { id: "{{ request.params.id }}" } }
+    response: { body: { name: "{{ steps.user.name }}", typed: "{{ steps.typed.name }}" } }
+`);
+    const plain = await run(['validate', file]);
+    assert.equal(plain.code, 0, plain.stderr);
+    const strict = await run(['validate', file, '--strict', '--format', 'json']);
+    assert.equal(strict.code, 1);
+    const report = JSON.parse(strict.stdout) as {
+      valid: boolean;
+      problems: { line: number; col: number; message: string; severity: string }[];
+    };
+    assert.equal(report.valid, false);
+    assert.deepEqual(
+      report.problems.map((problem) => [
+        problem.line,
+        problem.col,
+        problem.severity,
+        problem.message.split(':')[0],
+      ]),
+      [[18, 46, 'warning', 'steps.user.name']],
+    );
+  });
 });

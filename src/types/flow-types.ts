@@ -94,27 +94,36 @@ export function createFlowTypes(
   const request = requestType(endpoint);
   const base = new Map<string, FlowType>([
     ['request', request],
-    ['vars', typeOfValue(inputs.config.vars ?? {})],
+    ['vars', varsType(inputs.config)],
     ['env', typeOf({ type: 'object', additionalProperties: { type: 'string' } })],
     ['index', typeOf({ type: 'integer' })],
   ]);
   let stepTypes: Map<string, FlowType> | undefined;
   let computing = false;
 
-  const stepsObject = (known: ReadonlyMap<string, FlowType>): FlowType => {
-    // Open: an unknown step is reported by the reference check already (with its own hint).
-    const type = objectOf(known);
-    return { schema: { ...type.schema, required: [], additionalProperties: {} }, root: type.root };
-  };
+  // An open record: an unknown step is reported by the reference check already (with its own hint).
+  const stepsObject = (known: ReadonlyMap<string, FlowType>): FlowType => ({
+    schema: { type: 'object' },
+    root: {},
+    fields: known,
+  });
 
-  const scopeAt = (at: ConfigPath, steps: FlowType): Map<string, FlowType> => {
+  // The item types of forEach steps in the final scope, worked out once per step.
+  const itemTypes = new Map<StepConfig, FlowType>();
+  const finalSteps = (): FlowType => stepsObject(allStepTypes());
+
+  const scopeAt = (at: ConfigPath, steps: FlowType, final = false): Map<string, FlowType> => {
     const scope = new Map(base).set('steps', steps);
     const step = stepAt(at);
     if (step !== undefined && step.forEach !== undefined) {
       const field = at[endpointAt.length + 2];
       if (field !== 'when' && field !== 'forEach') {
-        const list = typeOfSource(step.forEach, new Map(base).set('steps', steps));
-        scope.set('item', elementOf(list));
+        let item = final ? itemTypes.get(step) : undefined;
+        if (item === undefined && !(final && itemTypes.has(step))) {
+          item = elementOf(typeOfSource(step.forEach, new Map(base).set('steps', steps)));
+          if (final) itemTypes.set(step, item);
+        }
+        scope.set('item', item);
       }
     }
     return scope;
@@ -220,7 +229,7 @@ export function createFlowTypes(
     offset: number,
     report: IssueReporter,
   ): void => {
-    const scope = scopeAt(at, stepsObject(allStepTypes()));
+    const scope = scopeAt(at, finalSteps(), true);
     const typing = typeExpression(expression.ast, expression.source, scope);
     for (const problem of typing.problems) report(at, problem.message, { offset: offset + problem.offset });
     recordDynReads(typing.dynReads, at, offset);
@@ -236,7 +245,7 @@ export function createFlowTypes(
       }
     },
     templateType(template, value, at) {
-      return typeOfTemplateValue(template, value, scopeAt(at, stepsObject(allStepTypes())));
+      return typeOfTemplateValue(template, value, scopeAt(at, finalSteps(), true));
     },
     stepType(id) {
       return allStepTypes().get(id);
@@ -245,6 +254,18 @@ export function createFlowTypes(
   // Only a gateway's compilation is remembered (it has the services), for its OpenAPI document.
   if (inputs.services.size > 0) compiled.set(endpoint, types);
   return types;
+}
+
+const varsTypes = new WeakMap<object, FlowType>();
+
+/** The type of `vars`, from their values (worked out once per config). */
+function varsType(config: CoreConfig): FlowType {
+  let type = varsTypes.get(config);
+  if (type === undefined) {
+    type = typeOfValue(config.vars ?? {});
+    varsTypes.set(config, type);
+  }
+  return type;
 }
 
 /** The output type of `service.operation`, as its connector describes it; dyn when it does not. */

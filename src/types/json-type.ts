@@ -16,6 +16,8 @@ export type JsonSchema = Record<string, unknown>;
 export interface SchemaType {
   readonly schema: JsonSchema;
   readonly root: JsonSchema;
+  /** An open record of known field types (`steps`): built without copying schemas together. */
+  readonly fields?: ReadonlyMap<string, FlowType>;
 }
 export type FlowType = SchemaType | undefined;
 
@@ -87,6 +89,7 @@ export type FieldLookup =
 
 /** Reads field `name` of a value of `type`; `found: false` only when every alternative rejects it. */
 export function fieldOf(type: FlowType, name: string): FieldLookup {
+  if (type?.fields !== undefined) return { found: true, type: type.fields.get(name) };
   const options = variants(type);
   if (options.length === 0) return { found: true, type: undefined };
   const results: FlowType[] = [];
@@ -172,6 +175,7 @@ export function embed(type: SchemaType, seen: Set<JsonSchema> = new Set()): Json
 }
 
 function withoutRefs(type: SchemaType, seen: Set<JsonSchema>): JsonSchema {
+  if (type.fields !== undefined) return { type: 'object' };
   const resolved = resolve(type);
   if (resolved === undefined) return {};
   if (seen.has(resolved.schema) || seen.size > 24) return {};
