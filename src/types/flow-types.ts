@@ -20,6 +20,7 @@ import {
   listOf,
   NULL,
   objectOf,
+  openObjectOf,
   STRING,
   typeOf,
   typeOfValue,
@@ -102,11 +103,7 @@ export function createFlowTypes(
   let computing = false;
 
   // An open record: an unknown step is reported by the reference check already (with its own hint).
-  const stepsObject = (known: ReadonlyMap<string, FlowType>): FlowType => ({
-    schema: { type: 'object' },
-    root: {},
-    fields: known,
-  });
+  const stepsObject = (known: ReadonlyMap<string, FlowType>): FlowType => openObjectOf(known);
 
   // The item types of forEach steps in the final scope, worked out once per step.
   const itemTypes = new Map<StepConfig, FlowType>();

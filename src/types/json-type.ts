@@ -7,17 +7,27 @@
  * An object type is closed (reading a field it does not list is a mistake) when it lists its
  * properties and does not allow others (`additionalProperties` absent or false): a WSDL, a .proto
  * and a GraphQL selection set say every field there is.
+ *
+ * Types built here (a template's object, a list, a union) stay composite — a map of field types,
+ * an element type, alternatives — and become one standalone JSON Schema only when asked (embed):
+ * typing every expression of a large config copies no schema.
  */
 
 /** A JSON Schema (draft 2020-12) object. */
 export type JsonSchema = Record<string, unknown>;
 
-/** A type: a schema and the document its `$ref`s point into; undefined is dyn. */
+/** A type: a schema and the document its `$ref`s point into, or a composite built here; undefined is dyn. */
 export interface SchemaType {
   readonly schema: JsonSchema;
   readonly root: JsonSchema;
-  /** An open record of known field types (`steps`): built without copying schemas together. */
+  /** An object of these fields: closed (a literal), or open (`steps`: others are dyn). */
   readonly fields?: ReadonlyMap<string, FlowType>;
+  readonly open?: boolean;
+  /** A list of this element type (undefined: unknown items). */
+  readonly list?: true;
+  readonly element?: FlowType;
+  /** One of these types. */
+  readonly alternatives?: readonly SchemaType[];
 }
 export type FlowType = SchemaType | undefined;
 
@@ -37,6 +47,10 @@ export const NUMBER: SchemaType = typeOf({ type: 'number' })!;
 export const INTEGER: SchemaType = typeOf({ type: 'integer' })!;
 export const BOOLEAN: SchemaType = typeOf({ type: 'boolean' })!;
 export const NULL: SchemaType = typeOf({ type: 'null' })!;
+
+const OBJECT_SCHEMA: JsonSchema = { type: 'object' };
+const ARRAY_SCHEMA: JsonSchema = { type: 'array' };
+const EMPTY: JsonSchema = {};
 
 function isSchema(value: unknown): value is JsonSchema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,8 +75,12 @@ export function resolve(type: FlowType): FlowType {
 
 /** The alternatives of a type (anyOf/oneOf flattened, null left out); [] for dyn. */
 export function variants(type: FlowType, depth = 0): SchemaType[] {
+  if (type === undefined || depth > 8) return [];
+  if (type.alternatives !== undefined)
+    return type.alternatives.flatMap((option) => variants(option, depth + 1));
+  if (type.fields !== undefined || type.list) return [type];
   const resolved = resolve(type);
-  if (resolved === undefined || depth > 8) return [];
+  if (resolved === undefined) return [];
   const { schema } = resolved;
   const alternatives = (schema.anyOf ?? schema.oneOf) as unknown;
   if (Array.isArray(alternatives)) {
@@ -72,8 +90,17 @@ export function variants(type: FlowType, depth = 0): SchemaType[] {
   return [resolved];
 }
 
+/** Whether some alternative is dyn (a variant list then says nothing certain). */
+function hasDyn(type: FlowType, depth = 0): boolean {
+  if (type === undefined || depth > 8) return true;
+  if (type.alternatives !== undefined) return type.alternatives.some((option) => hasDyn(option, depth + 1));
+  return false;
+}
+
 /** The JSON types a schema allows ('object', 'array', …); undefined when it does not say. */
 function jsonTypes(type: SchemaType): string[] | undefined {
+  if (type.fields !== undefined) return ['object'];
+  if (type.list) return ['array'];
   const declared = type.schema.type;
   if (typeof declared === 'string') return [declared];
   if (Array.isArray(declared)) return declared.filter((entry): entry is string => typeof entry === 'string');
@@ -89,13 +116,18 @@ export type FieldLookup =
 
 /** Reads field `name` of a value of `type`; `found: false` only when every alternative rejects it. */
 export function fieldOf(type: FlowType, name: string): FieldLookup {
-  if (type?.fields !== undefined) return { found: true, type: type.fields.get(name) };
+  if (hasDyn(type)) return { found: true, type: undefined };
   const options = variants(type);
   if (options.length === 0) return { found: true, type: undefined };
   const results: FlowType[] = [];
   const known = new Set<string>();
   let kind: 'object' | 'list' | 'scalar' = 'object';
   for (const option of options) {
+    if (option.fields !== undefined) {
+      if (option.fields.has(name) || option.open) results.push(option.fields.get(name));
+      else for (const key of option.fields.keys()) known.add(key);
+      continue;
+    }
     const types = jsonTypes(option);
     if (types === undefined || (types.includes('object') && !isClosedOnly(option, types))) {
       results.push(openField(option, name));
@@ -134,48 +166,95 @@ function openField(option: SchemaType, name: string): FlowType {
 
 /** The type of the items of a list type; dyn when unknown. */
 export function elementOf(type: FlowType): FlowType {
-  const options = variants(type);
-  const items = options.flatMap((option) => {
-    const types = jsonTypes(option);
-    return types?.includes('array') ? [within(option, option.schema.items)] : [];
-  });
+  if (hasDyn(type)) return undefined;
+  const items: FlowType[] = [];
+  for (const option of variants(type)) {
+    if (option.list) items.push(option.element);
+    else if (jsonTypes(option)?.includes('array')) items.push(within(option, option.schema.items));
+  }
   return items.length === 0 ? undefined : union(items);
 }
 
-/** One type for several: the single one, or anyOf of them; dyn when any is dyn. */
+/** The type of `value[key]` for a key known only at run time: a list's items, or a map's values. */
+export function indexedValueOf(type: FlowType): FlowType {
+  if (hasDyn(type)) return undefined;
+  const options = variants(type);
+  if (options.length === 0) return undefined;
+  const found: FlowType[] = [];
+  for (const option of options) {
+    if (option.list) found.push(option.element);
+    else if (option.fields !== undefined) {
+      if (option.open || option.fields.size === 0) return undefined;
+      found.push(...option.fields.values());
+    } else {
+      const types = jsonTypes(option);
+      if (types?.includes('array')) found.push(within(option, option.schema.items));
+      else if (types?.length === 1 && types[0] === 'object') {
+        const properties = Object.values(
+          (option.schema.properties as Record<string, unknown> | undefined) ?? {},
+        );
+        const additional = option.schema.additionalProperties;
+        if (additional !== undefined && additional !== false) {
+          found.push(isSchema(additional) ? within(option, additional) : undefined);
+        }
+        for (const property of properties) found.push(within(option, property));
+        if (properties.length === 0 && (additional === undefined || additional === false)) return undefined;
+      } else return undefined;
+    }
+  }
+  return union(found);
+}
+
+/** One type for several: the single one, or one of them; dyn when any is dyn. */
 export function union(types: readonly FlowType[]): FlowType {
   if (types.length === 0 || types.some((type) => type === undefined)) return undefined;
-  const byText = new Map<string, JsonSchema>();
-  for (const type of new Set(types)) {
-    const schema = embed(type!);
-    byText.set(JSON.stringify(schema), schema);
-  }
-  if (byText.size === 1) return types[0];
-  return { schema: { anyOf: [...byText.values()] }, root: {} };
+  const unique = [...new Set(types as SchemaType[])];
+  if (unique.length === 1) return unique[0];
+  return { schema: EMPTY, root: EMPTY, alternatives: unique };
 }
 
 /** A list of items of a type. */
 export function listOf(item: FlowType): SchemaType {
-  return { schema: { type: 'array', items: item === undefined ? {} : embed(item) }, root: {} };
+  return { schema: ARRAY_SCHEMA, root: EMPTY, list: true, element: item };
 }
 
 /** An object with these fields (closed: it has no others). */
 export function objectOf(fields: ReadonlyMap<string, FlowType>): SchemaType {
-  const properties: Record<string, JsonSchema> = {};
-  for (const [key, type] of fields) properties[key] = type === undefined ? {} : embed(type);
-  return { schema: { type: 'object', properties, required: [...fields.keys()] }, root: {} };
+  return { schema: OBJECT_SCHEMA, root: EMPTY, fields };
+}
+
+/** An object with these fields and any others (dyn). */
+export function openObjectOf(fields: ReadonlyMap<string, FlowType>): SchemaType {
+  return { schema: OBJECT_SCHEMA, root: EMPTY, fields, open: true };
 }
 
 /**
  * A type as a standalone schema: its `$ref`s are resolved inline (recursion is cut with {}), so
  * it can be placed in another document (an OpenAPI response).
  */
-export function embed(type: SchemaType, seen: Set<JsonSchema> = new Set()): JsonSchema {
+export function embed(type: FlowType, seen: Set<unknown> = new Set(), depth = 0): JsonSchema {
+  if (type === undefined || depth > 24) return {};
+  if (type.alternatives !== undefined) {
+    const byText = new Map<string, JsonSchema>();
+    for (const option of type.alternatives) {
+      const schema = embed(option, seen, depth + 1);
+      if (Object.keys(schema).length === 0) return {};
+      byText.set(JSON.stringify(schema), schema);
+    }
+    const schemas = [...byText.values()];
+    return schemas.length === 1 ? schemas[0]! : { anyOf: schemas };
+  }
+  if (type.list) return { type: 'array', items: embed(type.element, seen, depth + 1) };
+  if (type.fields !== undefined) {
+    if (type.open) return { type: 'object' };
+    const properties: JsonSchema = {};
+    for (const [key, field] of type.fields) properties[key] = embed(field, seen, depth + 1);
+    return { type: 'object', properties, required: [...type.fields.keys()] };
+  }
   return withoutRefs(type, seen);
 }
 
-function withoutRefs(type: SchemaType, seen: Set<JsonSchema>): JsonSchema {
-  if (type.fields !== undefined) return { type: 'object' };
+function withoutRefs(type: SchemaType, seen: Set<unknown>): JsonSchema {
   const resolved = resolve(type);
   if (resolved === undefined) return {};
   if (seen.has(resolved.schema) || seen.size > 24) return {};
@@ -219,26 +298,4 @@ export function typeOfValue(value: unknown, depth = 0): SchemaType {
     );
   }
   return typeOf({})!;
-}
-
-/** The type of `value[key]` for a key known only at run time: a list's items, or a map's values. */
-export function indexedValueOf(type: FlowType): FlowType {
-  const options = variants(type);
-  if (options.length === 0) return undefined;
-  const found: FlowType[] = [];
-  for (const option of options) {
-    const types = jsonTypes(option);
-    if (types?.includes('array')) found.push(within(option, option.schema.items));
-    else if (types?.length === 1 && types[0] === 'object') {
-      const properties = Object.values(
-        (option.schema.properties as Record<string, unknown> | undefined) ?? {},
-      );
-      const additional = option.schema.additionalProperties;
-      if (additional !== undefined && additional !== false)
-        found.push(isSchema(additional) ? within(option, additional) : undefined);
-      for (const property of properties) found.push(within(option, property));
-      if (properties.length === 0 && (additional === undefined || additional === false)) return undefined;
-    } else return undefined;
-  }
-  return union(found);
 }
