@@ -229,6 +229,7 @@ function fieldMessage(
   if (lookup.kind === 'list')
     return `${target} is a list: it has no field "${name}" (read an item, as ${target}[0].${name}, or use .map())`;
   if (lookup.kind === 'scalar') return `${target} is not a map: it has no field "${name}"`;
+  if (lookup.hint !== undefined) return `${target} has no field "${name}" (did you mean "${lookup.hint}"?)`;
   const close = didYouMean(name, lookup.known);
   const list =
     close === '' && lookup.known.length > 0 && lookup.known.length <= 20

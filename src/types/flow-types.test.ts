@@ -164,9 +164,15 @@ describe('types through a flow', () => {
     );
   });
 
-  test('request.id is a load error at its line and column, naming the fields request has', async () => {
+  test('request.id is a load error at its line and column, pointing at the path parameter', async () => {
     assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ request.id }}" } }\n`), [
-      'gateway.yaml:36:40 request has no field "id" (fields: method, path, params, query, headers, body, consumer)',
+      'gateway.yaml:36:40 request has no field "id" (did you mean "request.params.id"?)',
+    ]);
+  });
+
+  test('a field of request that is no parameter either lists the fields request has', async () => {
+    assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ request.foo }}" } }\n`), [
+      'gateway.yaml:36:40 request has no field "foo" (fields: method, path, params, query, headers, body, consumer)',
     ]);
   });
 

@@ -63,6 +63,13 @@ const KNOWN_STEP_FIELDS = new Set([
   'invalidate',
 ]);
 
+/** Whether a step has a field whose meaning is not known here (another module's): its types are dyn. */
+function hasUnknownFields(step: StepConfig): boolean {
+  return Object.keys(step).some(
+    (key) => !KNOWN_STEP_FIELDS.has(key) && (step as Record<string, unknown>)[key] !== undefined,
+  );
+}
+
 const EVERY_NAME = new Set(['request', 'steps', 'env', 'vars', 'item', 'index', 'error', 'warnings']);
 
 /** A read of an untyped field, kept for --strict: where it is and what it reads. */
@@ -116,7 +123,9 @@ export function createFlowTypes(
       const field = at[endpointAt.length + 2];
       if (field !== 'when' && field !== 'forEach') {
         let item = final ? itemTypes.get(step) : undefined;
-        if (item === undefined && !(final && itemTypes.has(step))) {
+        if (hasUnknownFields(step))
+          item = undefined; // a step kind not known here (batching…): dyn
+        else if (item === undefined && !(final && itemTypes.has(step))) {
           item = elementOf(typeOfSource(step.forEach, new Map(base).set('steps', steps)));
           if (final) itemTypes.set(step, item);
         }
@@ -169,13 +178,7 @@ export function createFlowTypes(
   };
 
   const ownStepType = (step: StepConfig, index: number, known: ReadonlyMap<string, FlowType>): FlowType => {
-    if (
-      Object.keys(step).some(
-        (key) => !KNOWN_STEP_FIELDS.has(key) && (step as Record<string, unknown>)[key] !== undefined,
-      )
-    ) {
-      return undefined;
-    }
+    if (hasUnknownFields(step)) return undefined;
     let one: FlowType;
     if (step.call !== undefined) one = operationType(inputs, step.call);
     else if (step.map !== undefined) {
@@ -284,26 +287,34 @@ export function outputSchemaOf(description: OperationDescription | undefined): J
 /** The type of `request`: its fixed fields, params and query as declared, the body by its schema. */
 function requestType(endpoint: EndpointConfig): FlowType {
   const input = endpoint.input;
-  const parameters = (
-    declared: Record<string, { type?: string }> | undefined,
-    closed: boolean,
-  ): JsonSchema => {
-    const properties: Record<string, JsonSchema> = {};
-    for (const [name, parameter] of Object.entries(declared ?? {}))
-      properties[name] = { type: parameter.type ?? 'string' };
-    // Undeclared path parameters are reported by their own check; undeclared query is open unless declared.
-    return closed ? { type: 'object', properties } : { type: 'object', properties, additionalProperties: {} };
+  const pathParams = [...endpoint.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
+  const parameters = (declared: Record<string, { type?: string }> | undefined, extra: readonly string[]) => {
+    const fields = new Map<string, FlowType>();
+    for (const name of extra) fields.set(name, STRING);
+    for (const [name, parameter] of Object.entries(declared ?? {})) {
+      fields.set(name, typeOf({ type: parameter.type ?? 'string' }));
+    }
+    return fields;
   };
-  return typeOf({
-    type: 'object',
-    properties: {
-      method: { type: 'string' },
-      path: { type: 'string' },
-      params: parameters(input?.params, false),
-      query: parameters(input?.query, input?.query !== undefined),
-      headers: { type: 'object', additionalProperties: { type: 'string' } },
-      body: input?.body ?? {},
-      consumer: {},
-    },
-  });
+  // Undeclared path parameters are reported by their own check; the query is closed once declared.
+  const params = openObjectOf(parameters(input?.params, pathParams));
+  const query =
+    input?.query === undefined
+      ? typeOf({ type: 'object', additionalProperties: {} })
+      : objectOf(parameters(input.query, []));
+  // A field of request that is the name of a parameter was meant as one: request.id → request.params.id.
+  const hints = new Map<string, string>();
+  for (const name of input?.query === undefined ? [] : Object.keys(input.query))
+    hints.set(name, `request.query.${name}`);
+  for (const name of params.fields!.keys()) hints.set(name, `request.params.${name}`);
+  const fields = new Map<string, FlowType>([
+    ['method', STRING],
+    ['path', STRING],
+    ['params', params],
+    ['query', query],
+    ['headers', typeOf({ type: 'object', additionalProperties: { type: 'string' } })],
+    ['body', input?.body === undefined ? undefined : typeOf(input.body)],
+    ['consumer', undefined],
+  ]);
+  return { ...objectOf(fields), hints };
 }

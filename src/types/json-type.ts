@@ -28,6 +28,8 @@ export interface SchemaType {
   readonly element?: FlowType;
   /** One of these types. */
   readonly alternatives?: readonly SchemaType[];
+  /** For a field it does not have: where that name is found instead (request.id → request.params.id). */
+  readonly hints?: ReadonlyMap<string, string>;
 }
 export type FlowType = SchemaType | undefined;
 
@@ -112,7 +114,12 @@ function jsonTypes(type: SchemaType): string[] | undefined {
 /** What reading a field of a type gives. */
 export type FieldLookup =
   | { readonly found: true; readonly type: FlowType }
-  | { readonly found: false; readonly known: readonly string[]; readonly kind: 'object' | 'list' | 'scalar' };
+  | {
+      readonly found: false;
+      readonly known: readonly string[];
+      readonly kind: 'object' | 'list' | 'scalar';
+      readonly hint?: string | undefined;
+    };
 
 /** Reads field `name` of a value of `type`; `found: false` only when every alternative rejects it. */
 export function fieldOf(type: FlowType, name: string): FieldLookup {
@@ -122,7 +129,9 @@ export function fieldOf(type: FlowType, name: string): FieldLookup {
   const results: FlowType[] = [];
   const known = new Set<string>();
   let kind: 'object' | 'list' | 'scalar' = 'object';
+  let hint: string | undefined;
   for (const option of options) {
+    hint ??= option.hints?.get(name);
     if (option.fields !== undefined) {
       if (option.fields.has(name) || option.open) results.push(option.fields.get(name));
       else for (const key of option.fields.keys()) known.add(key);
@@ -144,7 +153,7 @@ export function fieldOf(type: FlowType, name: string): FieldLookup {
     }
     for (const key of Object.keys(properties ?? {})) known.add(key);
   }
-  if (results.length === 0) return { found: false, known: [...known], kind };
+  if (results.length === 0) return { found: false, known: [...known], kind, hint };
   return { found: true, type: union(results) };
 }
 
