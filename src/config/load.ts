@@ -301,6 +301,25 @@ function withPosition(issue: ConfigIssue, position: SourcePosition | undefined):
   return position ? { ...issue, position } : issue;
 }
 
+/** A bound in plain words: "must be at least 0", "must have at most 10 items". */
+function sizeMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(
+    small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum,
+  );
+  const inclusive = issue.inclusive !== false;
+  const word = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+  switch (issue.origin) {
+    case 'string':
+      return `must be ${word} ${bound} character${bound === 1 ? '' : 's'} long`;
+    case 'array':
+    case 'set':
+      return `must have ${word} ${bound} item${bound === 1 ? '' : 's'}`;
+    default:
+      return `must be ${word} ${bound}`;
+  }
+}
+
 /** A zod issue in plain words (zod's own wording, "Invalid input: …", is written for developers). */
 function describeZodIssue(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code === 'invalid_type') {
@@ -313,6 +332,7 @@ function describeZodIssue(issue: z.core.$ZodIssue, value: unknown): string {
     return `${JSON.stringify(value) ?? 'nothing'} is not allowed here${didYouMean(String(value), options)} (one of: ${options.join(', ')})`;
   }
   if (issue.code === 'invalid_union') return `${kindOfValue(value)} does not fit here (see docs/config.md)`;
+  if (issue.code === 'too_small' || issue.code === 'too_big') return sizeMessage(issue);
   return issue.message.replace(/^Invalid input: /, '');
 }
 

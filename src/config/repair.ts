@@ -42,7 +42,10 @@ export function repairConfig<Config>(
         if (isRecord(parent)) for (const key of issue.keys) delete parent[key];
         continue;
       }
-      let target: ConfigPath = issuePath;
+      // Any problem inside a service removes the whole service: compiling what is left of it
+      // would only echo the problem ("give the service url" after a bad url).
+      let target: ConfigPath =
+        issuePath[0] === 'services' && typeof issuePath[1] === 'string' ? issuePath.slice(0, 2) : issuePath;
       while (target.length > 0 && attempted.has(JSON.stringify(target))) target = target.slice(0, -1);
       if (target.length === 0) return undefined;
       attempted.add(JSON.stringify(target));
