@@ -55,7 +55,7 @@ export async function validateCommand(file: string, options: ValidateOptions): P
         if (seen.has(key)) continue;
         seen.add(key);
         const position = target.locate(read.at, { offset: read.offset });
-        const message = `${read.path}: its type is unknown (dyn), so this read is not checked (declare the operation's output schema)`;
+        const message = `${read.path}: its type is unknown (dyn), so this read is not checked (an operation without an output schema, a code step, an untyped input)`;
         warnings.push(
           position ? { file, path: read.at, message, position } : { file, path: read.at, message },
         );
