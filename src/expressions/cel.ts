@@ -357,6 +357,35 @@ function isPlainPath(node: unknown): boolean {
   return false;
 }
 
+const MIXED_TERNARY = 'Ternary branches must have the same type';
+
+/** The source with both branches of every conditional wrapped in dyn(…). */
+function withDynTernaryBranches(source: string, ast: unknown): string {
+  const inserts: { at: number; text: string }[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (!isAstNode(node)) return;
+    if (node.op === '?:' && Array.isArray(node.args)) {
+      for (const branch of (node.args as unknown[]).slice(1)) {
+        const span = branch as { start?: number; end?: number };
+        if (typeof span.start === 'number' && typeof span.end === 'number') {
+          inserts.push({ at: span.start, text: 'dyn(' }, { at: span.end, text: ')' });
+        }
+      }
+    }
+    visit(node.args);
+  };
+  visit(ast);
+  // From the end, so earlier offsets stay right; at one offset, closings before openings.
+  inserts.sort((a, b) => b.at - a.at || (a.text === ')' ? 1 : -1));
+  let out = source;
+  for (const insert of inserts) out = out.slice(0, insert.at) + insert.text + out.slice(insert.at);
+  return out;
+}
+
 /** Compiles a CEL expression; throws ExpressionCompileError with the offset of the problem. */
 export function compileExpression(source: string, allowed: ReadonlySet<string>): CompiledExpression {
   const env = celEnvironment();
@@ -367,7 +396,19 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     const message = (error as Error).message;
     throw new ExpressionCompileError(plainCelMessage(firstLine(message)), offsetFromMessage(message));
   }
-  const checked = parsed.check() as { valid: boolean; error?: Error };
+  // The AST as written: the type checks of src/types/ read it (and its offsets match the source).
+  const writtenAst = parsed.ast;
+  let checked = parsed.check() as { valid: boolean; error?: Error };
+  if (!checked.valid && checked.error?.message.startsWith(MIXED_TERNARY)) {
+    // Templates build JSON, where `x ? 1 : "none"` is a fair value: the branches are made dyn
+    // (as a user would write by hand) instead of failing the config.
+    const relaxed = env.parse(withDynTernaryBranches(source, parsed.ast));
+    const relaxedCheck = relaxed.check() as { valid: boolean; error?: Error };
+    if (relaxedCheck.valid) {
+      parsed = relaxed;
+      checked = relaxedCheck;
+    }
+  }
   if (!checked.valid && checked.error) {
     const message = checked.error.message;
     throw new ExpressionCompileError(plainCelMessage(firstLine(message)), offsetFromMessage(message));
@@ -405,7 +446,7 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     requestReads,
     envReads,
     plainPath: parts,
-    ast: parsed.ast,
+    ast: writtenAst,
     evaluate: (scope) => {
       try {
         return plain ? evaluate(scope) : toJsonValue(evaluate(scope));
