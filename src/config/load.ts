@@ -134,7 +134,7 @@ function loadConfigText<Config>(
   const syntaxError = doc.errors.find((found) => found.code !== 'DUPLICATE_KEY');
   if (syntaxError) {
     // Only the first syntax error: the ones after it are nearly always its echoes.
-    const message = `YAML syntax: ${syntaxError.message.split('\n')[0] ?? syntaxError.message}${syntaxHint(text, syntaxError.pos[0])}`;
+    const message = `YAML syntax: ${syntaxError.message.split('\n')[0] ?? syntaxError.message}${syntaxHint(text, syntaxError.pos[0]) || YAML_HINTS[syntaxError.code] || ''}`;
     return { ok: false, issues: [...issues, { file, path: [], message, position: at(syntaxError.pos[0]) }] };
   }
   const sourceIssues = [...interpolateEnv(doc, env, file, at), ...collectionKeys(doc, file, at)];
@@ -165,6 +165,17 @@ function duplicateKeyName(text: string, range: readonly [number, number]): strin
   const key = (/^\s*("[^"]*"|'[^']*'|[^:]*?)\s*:/.exec(rest)?.[1] ?? '').replace(/^["']|["']$/g, '');
   return key !== '' && key.length <= 80 && !key.includes('\n') ? `key "${key}" ` : 'a key ';
 }
+
+/** Hints for the YAML mistakes people make most, by the yaml library's error code. */
+const YAML_HINTS: Partial<Record<string, string>> = {
+  TAB_AS_INDENT: ' (indent with spaces, not tabs)',
+  BAD_INDENT: ' (the items of one map or list start at the same column)',
+  BLOCK_AS_IMPLICIT_KEY: ' (put a nested map on its own indented lines, or quote a value that holds ": ")',
+  MULTILINE_IMPLICIT_KEY: ' (a key is on one line; quote a value that holds ": ")',
+  MISSING_CHAR: ' (a quote or bracket is not closed)',
+  BAD_DQ_ESCAPE: ' (in "double quotes" a backslash starts an escape: use \\\\ or single quotes)',
+  UNEXPECTED_TOKEN: ' (quote values that start with @, `, %, * or &)',
+};
 
 function syntaxHint(text: string, offset: number): string {
   const lineStart = text.lastIndexOf('\n', offset) + 1;
