@@ -308,3 +308,29 @@ export function typeOfValue(value: unknown, depth = 0): SchemaType {
   }
   return typeOf({})!;
 }
+
+const WHOLE_EXPRESSION = /^\s*\{\{[\s\S]*\}\}\s*$/;
+
+/**
+ * The schema of what a template builds, from its literal parts alone (no scope known): a
+ * `"{{ expression }}"` leaf is any value, a string with `{{ }}` inside is a string. For answers
+ * written as templates (the mock connector).
+ */
+export function literalTemplateSchema(template: unknown): JsonSchema {
+  const walk = (value: unknown, depth: number): FlowType => {
+    if (depth > 32) return undefined;
+    if (typeof value === 'string') {
+      if (!value.includes('{{')) return STRING;
+      return WHOLE_EXPRESSION.test(value) && value.indexOf('{{') === value.lastIndexOf('{{')
+        ? undefined
+        : STRING;
+    }
+    if (Array.isArray(value))
+      return listOf(value.length === 0 ? undefined : union(value.map((item) => walk(item, depth + 1))));
+    if (typeof value === 'object' && value !== null) {
+      return objectOf(new Map(Object.entries(value).map(([key, child]) => [key, walk(child, depth + 1)])));
+    }
+    return typeOfValue(value);
+  };
+  return embed(walk(template, 0));
+}
