@@ -86,11 +86,18 @@ export function dynReadsOf(config: object): readonly DynReadSite[] {
   return dynReads.get(config) ?? [];
 }
 
-const compiled = new WeakMap<object, FlowTypes>();
+/**
+ * What each endpoint was compiled with (the config and its services), for its OpenAPI document:
+ * one small object shared by the endpoints of a compilation, not each endpoint's typing (a
+ * gateway of 10,000 endpoints keeps no per-endpoint types once loaded).
+ */
+const compiledWith = new WeakMap<object, FlowTypeInputs>();
+const shared = new WeakMap<FlowTypeInputs, FlowTypeInputs>();
 
-/** The typing an endpoint was last compiled with (it knows its services' output types), if any. */
+/** The typing of an endpoint as it was compiled (with its services' output types), if it was. */
 export function compiledFlowTypes(endpoint: EndpointConfig): FlowTypes | undefined {
-  return compiled.get(endpoint);
+  const inputs = compiledWith.get(endpoint);
+  return inputs === undefined ? undefined : createFlowTypes(inputs, endpoint, ['endpoints', -1], false);
 }
 
 /** The typing of an endpoint; step types are worked out on first use. */
@@ -98,6 +105,8 @@ export function createFlowTypes(
   inputs: FlowTypeInputs,
   endpoint: EndpointConfig,
   endpointAt: ConfigPath,
+  /** Keep what the endpoint was compiled with, for its OpenAPI document (the engine's compilation). */
+  remember = true,
 ): FlowTypes {
   const request = requestType(endpoint);
   const base = new Map<string, FlowType>([
@@ -251,8 +260,14 @@ export function createFlowTypes(
       return allStepTypes().get(id);
     },
   };
-  // Only a gateway's compilation is remembered (it has the services), for its OpenAPI document.
-  if (inputs.services.size > 0) compiled.set(endpoint, types);
+  if (remember && inputs.services.size > 0) {
+    let lite = shared.get(inputs);
+    if (lite === undefined) {
+      lite = { config: inputs.config, services: inputs.services };
+      shared.set(inputs, lite);
+    }
+    compiledWith.set(endpoint, lite);
+  }
   return types;
 }
 

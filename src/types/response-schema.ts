@@ -30,7 +30,12 @@ export function responseSchema(config: CoreConfig, endpoint: EndpointConfig, sta
   const types =
     compiledFlowTypes(endpoint) ??
     // Not compiled (a document made from a config alone): no service types, the rest still typed.
-    createFlowTypes({ config, services: new Map() } satisfies FlowTypeInputs, endpoint, ['endpoints', -1]);
+    createFlowTypes(
+      { config, services: new Map() } satisfies FlowTypeInputs,
+      endpoint,
+      ['endpoints', -1],
+      false,
+    );
   const cases: { status?: number | string; body?: unknown; schema?: unknown }[] = Array.isArray(
     endpoint.response,
   )
