@@ -22,6 +22,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   expressions: 2,
   xml: 3,
   state: 3,
+  types: 3, // the flow type model: JSON Schemas of inputs and outputs, expressions typed against them
   transports: 4, // the HTTP transport every HTTP-based connector shares
   connectors: 5,
   policies: 5,

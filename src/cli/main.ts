@@ -22,7 +22,7 @@ const HELP: Record<string, string> = {
 
 Usage:
   chorus start <config> [--port N] [--host H] [--watch]         serve the API a config declares
-  chorus validate <config>                                      check a config; lists every problem
+  chorus validate <config> [--format json] [--strict]           check a config; lists every problem
   chorus openapi <config>                                       print the OpenAPI 3.1 document
   chorus schema                                                 print the config JSON Schema
   chorus test [config] [tests…]                                 run flow tests with declared backends (docs/testing.md)
@@ -50,10 +50,16 @@ Reloads the config on SIGHUP, on POST <admin.path>/reload (with the admin creden
 --watch, when the file changes: in-flight requests finish on the old one; a config with problems
 is logged (and answered, 422) and the old one keeps serving. (host, port and timeouts of the
 listener stay as started.)`,
-  validate: `Usage: chorus validate <config>
+  validate: `Usage: chorus validate <config> [options]
 
 Loads and compiles <config> without serving it. Prints "file:line:col message" for every problem
-and exits 1, or prints a summary and exits 0.`,
+(schema problems and the compiler's together, in one pass) and exits 1, or prints a summary and
+exits 0.
+
+Options:
+  --format F       text (default) or json: {"valid", "problems": [{file, line, col, path, message, severity}]}
+  --strict         also warn where an expression reads a field whose type is unknown (dyn); exit 1 on warnings
+  -h, --help       show this help`,
   openapi: `Usage: chorus openapi <config> [--server-url URL]
 
 Prints the OpenAPI 3.1 document of the API declared in <config> as JSON.`,
@@ -93,6 +99,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         workers: { type: 'string' },
         watch: { type: 'boolean' },
         'server-url': { type: 'string' },
+        format: { type: 'string' },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -117,6 +125,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (command === 'start') {
     return start(file, values as StartOptionValues);
+  }
+  if (command === 'validate') {
+    const { validateCommand } = await import('./validate.ts');
+    return validateCommand(file, {
+      format: values.format as string | undefined,
+      strict: values.strict === true,
+    });
   }
   const { loadConfig } = await import('../modules.ts');
   const loaded = await loadConfig(file);

@@ -21,8 +21,11 @@ import {
   visit,
 } from 'yaml';
 import type { z } from 'zod';
+import { didYouMean } from './did-you-mean.ts';
 import { readConfigFast } from './fast-yaml.ts';
 import { type ConfigIssue, type ConfigPath, formatPath, type Locate, type SourcePosition } from './issues.ts';
+import { knownKeysAt } from './known-keys.ts';
+import { repairConfig } from './repair.ts';
 import type { CoreConfig } from './schema.ts';
 
 /** A validated config and what is needed to point back into its source. */
@@ -38,7 +41,22 @@ export interface LoadedConfig<Config = CoreConfig> {
 /** The outcome of loading: a config, or every issue found. */
 export type LoadResult<Config = CoreConfig> =
   | { ok: true; loaded: LoadedConfig<Config> }
-  | { ok: false; issues: ConfigIssue[] };
+  | {
+      ok: false;
+      issues: ConfigIssue[];
+      /**
+       * For `chorus validate` only: the config repaired just enough to compile (see repair.ts), so
+       * the compiler's problems can be reported with the schema's; never served.
+       */
+      partial?: PartialConfig<Config>;
+    };
+
+/** A config with schema problems, repaired to be compiled for its other problems. */
+export interface PartialConfig<Config> {
+  loaded: LoadedConfig<Config>;
+  /** Services removed by the repair: "unknown service" problems about them are echoes. */
+  removedServices: ReadonlySet<string>;
+}
 
 /** Loads, interpolates and validates configs of one format (the schema the modules assemble). */
 export interface ConfigLoader<Config> {
@@ -111,23 +129,41 @@ function loadConfigText<Config>(
     }
     // Problems: the full parse below finds them all, with positions and the YAML-level checks.
   }
-  const { doc, at } = parseForPositions(text);
-  const syntaxError = doc.errors[0];
+  const { doc, at, locate } = parseForPositions(text);
+  const issues: ConfigIssue[] = [];
+  // A key written twice is reported at each repeat, and the rest of the file is still checked
+  // (the document is whole: the last value wins, as most YAML readers do).
+  for (const error of doc.errors.filter((found) => found.code === 'DUPLICATE_KEY')) {
+    issues.push({
+      file,
+      path: [],
+      message: `${duplicateKeyName(text, error.pos)}appears twice in the same map: remove or rename one of them`,
+      position: at(error.pos[0]),
+    });
+  }
+  const syntaxError = doc.errors.find((found) => found.code !== 'DUPLICATE_KEY');
   if (syntaxError) {
     // Only the first syntax error: the ones after it are nearly always its echoes.
-    const message = `YAML syntax: ${syntaxError.message.split('\n')[0] ?? syntaxError.message}${syntaxHint(text, syntaxError.pos[0])}`;
-    return { ok: false, issues: [{ file, path: [], message, position: at(syntaxError.pos[0]) }] };
+    const message = `YAML syntax: ${syntaxError.message.split('\n')[0] ?? syntaxError.message}${syntaxHint(text, syntaxError.pos[0]) || YAML_HINTS[syntaxError.code] || ''}`;
+    return { ok: false, issues: [...issues, { file, path: [], message, position: at(syntaxError.pos[0]) }] };
   }
-  const issues: ConfigIssue[] = [];
-  issues.push(...interpolateEnv(doc, env, file, at));
-  issues.push(...collectionKeys(doc, file, at));
+  const sourceIssues = [...interpolateEnv(doc, env, file, at), ...collectionKeys(doc, file, at)];
+  issues.push(...sourceIssues);
   // A missing variable already has its issue: validating the empty value would only echo it.
-  if (issues.length > 0) return { ok: false, issues };
-  const locate = createLocate(doc, at);
+  if (sourceIssues.length > 0) return { ok: false, issues };
   const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
   const validation = validateConfig(schema, raw, file, locate);
   issues.push(...validation.issues);
-  if (issues.length > 0 || !validation.config) return { ok: false, issues };
+  if (issues.length > 0 || !validation.config) {
+    const repaired = validation.config === undefined ? repairConfig(schema, raw) : undefined;
+    const partialConfig = validation.config ?? repaired?.config;
+    if (partialConfig === undefined) return { ok: false, issues };
+    const partial: PartialConfig<Config> = {
+      loaded: { config: partialConfig, file, baseDir, locate },
+      removedServices: repaired?.removedServices ?? new Set(),
+    };
+    return { ok: false, issues, partial };
+  }
   return { ok: true, loaded: { config: validation.config, file, baseDir, locate } };
 }
 
@@ -145,6 +181,25 @@ function parseForPositions(text: string): {
   };
   return { doc, at, locate: createLocate(doc, at) };
 }
+
+/** `key "name" ` for the duplicate key at a range of the text, or '' when it cannot be read. */
+function duplicateKeyName(text: string, range: readonly [number, number]): string {
+  const lineEnd = text.indexOf('\n', range[0]);
+  const rest = text.slice(range[0], lineEnd === -1 ? undefined : lineEnd);
+  const key = (/^\s*("[^"]*"|'[^']*'|[^:]*?)\s*:/.exec(rest)?.[1] ?? '').replace(/^["']|["']$/g, '');
+  return key !== '' && key.length <= 80 && !key.includes('\n') ? `key "${key}" ` : 'a key ';
+}
+
+/** Hints for the YAML mistakes people make most, by the yaml library's error code. */
+const YAML_HINTS: Partial<Record<string, string>> = {
+  TAB_AS_INDENT: ' (indent with spaces, not tabs)',
+  BAD_INDENT: ' (the items of one map or list start at the same column)',
+  BLOCK_AS_IMPLICIT_KEY: ' (put a nested map on its own indented lines, or quote a value that holds ": ")',
+  MULTILINE_IMPLICIT_KEY: ' (a key is on one line; quote a value that holds ": ")',
+  MISSING_CHAR: ' (a quote or bracket is not closed)',
+  BAD_DQ_ESCAPE: ' (in "double quotes" a backslash starts an escape: use \\\\ or single quotes)',
+  UNEXPECTED_TOKEN: ' (quote values that start with @, `, %, * or &)',
+};
 
 function syntaxHint(text: string, offset: number): string {
   const lineStart = text.lastIndexOf('\n', offset) + 1;
@@ -165,20 +220,66 @@ function validateConfig<Config>(
 ): { config?: Config; issues: ConfigIssue[] } {
   const result = schema.safeParse(raw);
   if (result.success) return { config: result.data, issues: [] };
-  return { issues: result.error.issues.flatMap((issue) => zodIssueToConfigIssues(issue, file, locate)) };
+  const context: IssueContext = { schema: schema as z.ZodType, raw, file, locate };
+  const issues = result.error.issues.flatMap((issue) => zodIssueToConfigIssues(issue, context));
+  return { issues: withoutEchoes(issues) };
 }
 
-function zodIssueToConfigIssues(issue: z.core.$ZodIssue, file: string, locate: Locate): ConfigIssue[] {
+/** What turning a zod issue into a config issue needs: the schema and value (for did-you-mean). */
+interface IssueContext {
+  schema: z.ZodType;
+  raw: unknown;
+  file: string;
+  locate: Locate;
+}
+
+const STEP_BODY_KEYS = new Set(['call', 'map', 'code']);
+
+/**
+ * Drops "a step needs one of call, map or code" where the step has a misspelt one of them
+ * (`cal:`): the unknown key, with its did-you-mean, already says it.
+ */
+function withoutEchoes(issues: ConfigIssue[]): ConfigIssue[] {
+  const misspeltBody = new Set(
+    issues
+      .filter((issue) =>
+        [...STEP_BODY_KEYS].some((key) => issue.message.includes(`(did you mean "${key}"?)`)),
+      )
+      .map((issue) => formatPath(issue.path.slice(0, -1))),
+  );
+  return issues.filter(
+    (issue) =>
+      !(
+        issue.message.endsWith('a step needs one of call, map or code') &&
+        misspeltBody.has(formatPath(issue.path))
+      ),
+  );
+}
+
+function zodIssueToConfigIssues(issue: z.core.$ZodIssue, context: IssueContext): ConfigIssue[] {
+  const { file, locate } = context;
   const issuePath = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(context.schema, context.raw, issuePath);
     return issue.keys.map((key) => {
       const keyPath = [...issuePath, key];
       const position = locate(keyPath, { key: true });
       return withPosition(
-        { file, path: keyPath, message: `unknown key "${key}"${suggestKey(key)}` },
+        { file, path: keyPath, message: `unknown key "${key}"${suggestKey(key, known)}` },
         position,
       );
     });
+  }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && typeof issue.discriminator === 'string') {
+    // A discriminated union (a service's kind): name the value and the close option.
+    const options = ((issue as { options?: unknown[] }).options ?? []).map(String);
+    const value = valueAt(context.raw, issuePath);
+    const where = formatPath(issuePath);
+    const message =
+      value === undefined
+        ? `${where}: is required (one of ${options.join(', ')})`
+        : `${where}: unknown ${issue.discriminator} ${JSON.stringify(value)}${didYouMean(String(value), options)} (${issue.discriminator}s: ${options.join(', ')})`;
+    return [withPosition({ file, path: issuePath, message }, locate(issuePath))];
   }
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // A union failed every branch: report the branch that got furthest (most specific path).
@@ -187,23 +288,87 @@ function zodIssueToConfigIssues(issue: z.core.$ZodIssue, file: string, locate: L
       .sort((a, b) => b.path.length - a.path.length)
       .at(0);
     if (best && best.path.length > 0) {
-      return zodIssueToConfigIssues({ ...best, path: [...issuePath, ...best.path] }, file, locate);
+      return zodIssueToConfigIssues({ ...best, path: [...issuePath, ...best.path] }, context);
     }
   }
   const where = issuePath.length > 0 ? `${formatPath(issuePath)}: ` : '';
   const position = locate(issuePath);
-  return [withPosition({ file, path: issuePath, message: where + describeZodIssue(issue) }, position)];
+  return [
+    withPosition(
+      { file, path: issuePath, message: where + describeZodIssue(issue, valueAt(context.raw, issuePath)) },
+      position,
+    ),
+  ];
 }
+
+function valueAt(raw: unknown, at: ConfigPath): unknown {
+  let value = raw;
+  for (const part of at) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** "a string", "a list", "nothing": what a value is, in the words of the messages. */
+function kindOfValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value === 'number' ? 'the number' : 'the value'} ${String(value)}`;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  number: 'a number',
+  int: 'a whole number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a map',
+  array: 'a list',
+  record: 'a map',
+  map: 'a map',
+};
 
 function withPosition(issue: ConfigIssue, position: SourcePosition | undefined): ConfigIssue {
   return position ? { ...issue, position } : issue;
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
-    return `is required (${issue.expected})`;
+/** A bound in plain words: "must be at least 0", "must have at most 10 items". */
+function sizeMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const bound = Number(
+    small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum,
+  );
+  const inclusive = issue.inclusive !== false;
+  const word = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+  switch (issue.origin) {
+    case 'string':
+      return `must be ${word} ${bound} character${bound === 1 ? '' : 's'} long`;
+    case 'array':
+    case 'set':
+      return `must have ${word} ${bound} item${bound === 1 ? '' : 's'}`;
+    default:
+      return `must be ${word} ${bound}`;
   }
-  return issue.message;
+}
+
+/** A zod issue in plain words (zod's own wording, "Invalid input: …", is written for developers). */
+function describeZodIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === 'invalid_type') {
+    const expected = TYPE_WORDS[issue.expected] ?? issue.expected;
+    if (value === undefined) return `is required (${expected})`;
+    return `expected ${expected}, got ${kindOfValue(value)}`;
+  }
+  if (issue.code === 'invalid_value' && Array.isArray(issue.values)) {
+    const options = issue.values.map(String);
+    return `${JSON.stringify(value) ?? 'nothing'} is not allowed here${didYouMean(String(value), options)} (one of: ${options.join(', ')})`;
+  }
+  if (issue.code === 'invalid_union') return `${kindOfValue(value)} does not fit here (see docs/config.md)`;
+  if (issue.code === 'too_small' || issue.code === 'too_big') return sizeMessage(issue);
+  return issue.message.replace(/^Invalid input: /, '');
 }
 
 const KNOWN_KEY_HINTS: Record<string, string> = {
@@ -220,9 +385,12 @@ const KNOWN_KEY_HINTS: Record<string, string> = {
   baseUrl: 'url',
 };
 
-function suggestKey(key: string): string {
+function suggestKey(key: string, known: readonly string[]): string {
   const hint = KNOWN_KEY_HINTS[key];
-  return hint ? ` (did you mean "${hint}"?)` : '';
+  if (hint) return ` (did you mean "${hint}"?)`;
+  const close = didYouMean(key, known);
+  if (close !== '') return close;
+  return known.length > 0 && known.length <= 16 ? ` (keys here: ${known.join(', ')})` : '';
 }
 
 function createLocate(doc: Document, at: (offset: number) => SourcePosition): Locate {
@@ -378,6 +546,18 @@ async function loadModuleConfig<Config>(
   }
   const locate: Locate = () => undefined;
   const validation = validateConfig(schema, exported, file, locate);
-  if (!validation.config) return { ok: false, issues: validation.issues };
+  if (!validation.config) {
+    const repaired = repairConfig(schema, exported);
+    return repaired === undefined
+      ? { ok: false, issues: validation.issues }
+      : {
+          ok: false,
+          issues: validation.issues,
+          partial: {
+            loaded: { config: repaired.config, file, baseDir, locate },
+            removedServices: repaired.removedServices,
+          },
+        };
+  }
   return { ok: true, loaded: { config: validation.config, file, baseDir, locate } };
 }

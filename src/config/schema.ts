@@ -306,6 +306,12 @@ export const responseSchema = z
       .describe('The status: a number, or a "{{ expression }}".'),
     headers: z.record(z.string(), z.string()).optional().describe('Response headers; values are templates.'),
     body: templateSchema.optional().describe("Template of the JSON body (default: the last step's output)."),
+    schema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'The JSON Schema of the body, published in the OpenAPI document; without it the schema is inferred from the body template and the types of what it reads.',
+      ),
   })
   .describe('The response of an endpoint.');
 

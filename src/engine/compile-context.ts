@@ -12,6 +12,7 @@ import type { InboundHandler, PreflightHandler, UpstreamHandler } from '../contr
 import { type CompiledExpression, compileExpression, ExpressionCompileError } from '../expressions/cel.ts';
 import { expressionHint } from '../expressions/hints.ts';
 import { type CompiledTemplate, compileTemplate, type TemplateIssue } from '../expressions/template.ts';
+import { createFlowTypes } from '../types/flow-types.ts';
 import type { StepPlan } from './plan.ts';
 
 /** A service as a flow sees it: its operations, its calls (upstream policies composed), its timeout. */
@@ -137,6 +138,8 @@ export function createEndpointCompiler(
 ): EndpointCompiler {
   const { issue } = inputs;
   const requestReads = new Set<string>();
+  // Every expression is also checked against the types in its scope (src/types/).
+  const types = createFlowTypes(inputs, endpoint, at);
   return {
     inputs,
     endpoint,
@@ -153,6 +156,7 @@ export function createEndpointCompiler(
         if (key !== undefined) cache.expressions.set(key, expr);
         for (const read of expr.requestReads) requestReads.add(read);
         for (const name of expr.envReads) envReads.add(name);
+        types.checkExpression(expr, fieldAt, issue);
         return expr;
       } catch (error) {
         const offset = error instanceof ExpressionCompileError ? error.offset : undefined;
@@ -172,6 +176,7 @@ export function createEndpointCompiler(
       if (cached !== undefined) {
         for (const read of cached.requestReads) requestReads.add(read);
         for (const name of cached.envReads) envReads.add(name);
+        types.checkTemplate(cached, fieldAt, issue);
         return cached;
       }
       const templateIssues: TemplateIssue[] = [];
@@ -187,6 +192,7 @@ export function createEndpointCompiler(
       }
       for (const read of template.requestReads) requestReads.add(read);
       for (const name of template.envReads) envReads.add(name);
+      types.checkTemplate(template, fieldAt, issue);
       return template;
     },
   };

@@ -57,7 +57,9 @@ export async function compileEndpoint(
     endpoint.flow,
     refsByIndex.map((refs) => [...refs]),
   );
-  if (cycle) inputs.issue([...at, 'flow'], `dependency cycle: ${cycle.join(' → ')}`);
+  // Reported at the first step of the cycle (a step in it), not at the flow.
+  if (cycle)
+    inputs.issue([...at, 'flow', c.stepIndex.get(cycle[0]!) ?? 0], `dependency cycle: ${cycle.join(' → ')}`);
   const response = compileResponse(c);
   checkParamReads(c, pathParams);
   if (cycle || compiled.some((entry) => entry.body === undefined)) return undefined;

@@ -83,7 +83,7 @@ describe('compiling flows', () => {
       - { id: b, map: "{{ steps.a }}" }
       - { id: c, map: "{{ steps.b }}" }
 `);
-    assert.deepEqual(found, ['gateway.yaml:12:7 dependency cycle: a → c → b → a']);
+    assert.deepEqual(found, ['gateway.yaml:12:9 dependency cycle: a → c → b → a']);
   });
 
   test('an expression syntax error points at the column inside the string', async () => {

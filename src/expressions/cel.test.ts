@@ -115,4 +115,23 @@ describe('templates', () => {
     compileTemplate(JSON.parse('{"__proto__": {"x": 1}}'), ALL, issues);
     assert.equal(issues.length, 1);
   });
+
+  test('a conditional whose branches differ in type compiles and answers either value', () => {
+    const expr = compileExpression(
+      'request.n > 0 ? {"score": request.n} : request.n == 0 ? "none" : null',
+      ALL,
+    );
+    assert.deepEqual(expr.evaluate({ request: { n: 5 } }), { score: 5 });
+    assert.equal(expr.evaluate({ request: { n: 0 } }), 'none');
+    assert.equal(expr.evaluate({ request: { n: -1 } }), null);
+  });
+
+  test('parser wording becomes plain words with a hint', () => {
+    assert.throws(() => compileExpression('steps.a.x +', ALL), /the expression ends too early/);
+    assert.throws(() => compileExpression('(1 + 2', ALL), /'\)' is missing at the end/);
+    assert.throws(
+      () => compileExpression('1 = 2', ALL),
+      /the character '=' is not allowed here \(compare with ==\)/,
+    );
+  });
 });

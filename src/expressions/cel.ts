@@ -35,6 +35,8 @@ export interface CompiledExpression {
   readonly envReads: ReadonlySet<string>;
   /** For a plain member path such as steps.item.data: its parts; undefined for anything else. */
   readonly plainPath: readonly string[] | undefined;
+  /** The parsed expression (cel-js AST), for the type checks of src/types/. */
+  readonly ast: unknown;
   /** Evaluates against a scope; the result is plain JSON data (ints as numbers, timestamps as ISO strings). */
   evaluate(scope: Scope): unknown;
 }
@@ -212,6 +214,64 @@ function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
+const TOKEN_WORDS: Record<string, string> = {
+  EOF: 'the end of the expression',
+  RPAREN: "')'",
+  LPAREN: "'('",
+  RBRACKET: "']'",
+  LBRACKET: "'['",
+  RBRACE: "'}'",
+  LBRACE: "'{'",
+  MULTIPLY: "'*'",
+  DIVIDE: "'/'",
+  MODULO: "'%'",
+  PLUS: "'+'",
+  MINUS: "'-'",
+  COLON: "':'",
+  COMMA: "','",
+  DOT: "'.'",
+  QUESTION: "'?'",
+  AND: "'&&'",
+  OR: "'||'",
+  EQ: "'=='",
+  NE: "'!='",
+};
+
+function tokenWord(token: string): string {
+  return TOKEN_WORDS[token] ?? token.toLowerCase();
+}
+
+/**
+ * A cel-js message in plain words with a hint: its parser speaks of tokens ("Unexpected token:
+ * EOF", "Expected RPAREN, got EOF"), which a config author should not need to decode.
+ */
+export function plainCelMessage(message: string): string {
+  if (message === 'Unexpected token: EOF') {
+    return 'the expression ends too early: an operand or a closing bracket is missing at the end';
+  }
+  let match = /^Expected (\w+), got EOF$/.exec(message);
+  if (match) return `${tokenWord(match[1]!)} is missing at the end (an opening bracket is not closed)`;
+  match = /^Expected (\w+), got (\w+)$/.exec(message);
+  if (match) return `expected ${tokenWord(match[1]!)} here, found ${tokenWord(match[2]!)}`;
+  match = /^Unexpected token: (\w+)$/.exec(message);
+  if (match) return `${tokenWord(match[1]!)} is not expected here (an operand is missing before it?)`;
+  match = /^Unexpected character: '?(.)'?$/.exec(message);
+  if (match) {
+    const hint =
+      match[1] === '=' ? ' (compare with ==)' : match[1] === '$' ? ' (names are letters, digits and _)' : '';
+    return `the character '${match[1]}' is not allowed here${hint}`;
+  }
+  if (message === 'Unterminated string') return 'a string is not closed: add its closing quote';
+  match = /^found no matching overload for '([^']+)'$/.exec(message);
+  if (match) {
+    return `no function matches ${match[1]} (check its name and the types of its arguments; functions: docs/expressions.md)`;
+  }
+  match = /^no such overload: (.+)$/.exec(message);
+  if (match)
+    return `the operator cannot combine these types: ${match[1]} (convert one side, e.g. string(x) or int(x))`;
+  return message;
+}
+
 /** Converts CEL values (BigInt ints, timestamps, durations) into plain JSON data. */
 export function toJsonValue(value: unknown): unknown {
   switch (typeof value) {
@@ -297,6 +357,35 @@ function isPlainPath(node: unknown): boolean {
   return false;
 }
 
+const MIXED_TERNARY = 'Ternary branches must have the same type';
+
+/** The source with both branches of every conditional wrapped in dyn(…). */
+function withDynTernaryBranches(source: string, ast: unknown): string {
+  const inserts: { at: number; text: string }[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) visit(child);
+      return;
+    }
+    if (!isAstNode(node)) return;
+    if (node.op === '?:' && Array.isArray(node.args)) {
+      for (const branch of (node.args as unknown[]).slice(1)) {
+        const span = branch as { start?: number; end?: number };
+        if (typeof span.start === 'number' && typeof span.end === 'number') {
+          inserts.push({ at: span.start, text: 'dyn(' }, { at: span.end, text: ')' });
+        }
+      }
+    }
+    visit(node.args);
+  };
+  visit(ast);
+  // From the end, so earlier offsets stay right; at one offset, closings before openings.
+  inserts.sort((a, b) => b.at - a.at || (a.text === ')' ? 1 : -1));
+  let out = source;
+  for (const insert of inserts) out = out.slice(0, insert.at) + insert.text + out.slice(insert.at);
+  return out;
+}
+
 /** Compiles a CEL expression; throws ExpressionCompileError with the offset of the problem. */
 export function compileExpression(source: string, allowed: ReadonlySet<string>): CompiledExpression {
   const env = celEnvironment();
@@ -305,12 +394,24 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     parsed = env.parse(source);
   } catch (error) {
     const message = (error as Error).message;
-    throw new ExpressionCompileError(firstLine(message), offsetFromMessage(message));
+    throw new ExpressionCompileError(plainCelMessage(firstLine(message)), offsetFromMessage(message));
   }
-  const checked = parsed.check() as { valid: boolean; error?: Error };
+  // The AST as written: the type checks of src/types/ read it (and its offsets match the source).
+  const writtenAst = parsed.ast;
+  let checked = parsed.check() as { valid: boolean; error?: Error };
+  if (!checked.valid && checked.error?.message.startsWith(MIXED_TERNARY)) {
+    // Templates build JSON, where `x ? 1 : "none"` is a fair value: the branches are made dyn
+    // (as a user would write by hand) instead of failing the config.
+    const relaxed = env.parse(withDynTernaryBranches(source, parsed.ast));
+    const relaxedCheck = relaxed.check() as { valid: boolean; error?: Error };
+    if (relaxedCheck.valid) {
+      parsed = relaxed;
+      checked = relaxedCheck;
+    }
+  }
   if (!checked.valid && checked.error) {
     const message = checked.error.message;
-    throw new ExpressionCompileError(firstLine(message), offsetFromMessage(message));
+    throw new ExpressionCompileError(plainCelMessage(firstLine(message)), offsetFromMessage(message));
   }
   const { stepRefs, variables, requestReads, envReads, dynamicSteps, dynamicEnv } = analyse(parsed.ast);
   if (dynamicSteps) {
@@ -345,6 +446,7 @@ export function compileExpression(source: string, allowed: ReadonlySet<string>):
     requestReads,
     envReads,
     plainPath: parts,
+    ast: writtenAst,
     evaluate: (scope) => {
       try {
         return plain ? evaluate(scope) : toJsonValue(evaluate(scope));

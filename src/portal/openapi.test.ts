@@ -175,12 +175,17 @@ describe('generateOpenApi', () => {
     });
   });
 
-  test('the success response uses the configured numeric status with an unknown JSON schema', () => {
+  test('the success response uses the configured numeric status with the schema inferred from the flow', () => {
     const document = generateOpenApi(config);
     const responses = operation(document, '/orders', 'post').responses as Record<string, unknown>;
     assert.deepEqual(responses['201'], {
       description: 'Successful response.',
-      content: { 'application/json': { schema: {} } },
+      content: {
+        'application/json': {
+          schema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+          example: { ok: true },
+        },
+      },
     });
     assert.equal(responses['200'], undefined);
   });

@@ -10,6 +10,7 @@ import type { OpenApiContext } from '../contracts/policy.ts';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors/catalogue.ts';
 import { inOrder } from '../policies/compose.ts';
 import { effectivePolicyConfig, type InboundModule } from '../policies/inbound/stack.ts';
+import { responseMediaType } from '../types/response-schema.ts';
 import { type ProblemSubject, problemExample } from './problem-examples.ts';
 
 /** A JSON Schema (draft 2020-12, the OpenAPI 3.1 dialect). */
@@ -150,7 +151,7 @@ function buildOperation(
       content: { 'application/json': { schema: endpoint.input.body } },
     };
   }
-  operation.responses = buildResponses(endpoint);
+  operation.responses = buildResponses(endpoint, policies.context.config as CoreConfig);
   const problems = endpointProblemCodes(endpoint, (policies.context.config as CoreConfig).services);
   addPolicyDocs(operation, endpoint, defaults, policies, problems);
   addPlanLimitCodes(problems, policies.context.config.plans);
@@ -240,7 +241,7 @@ function parameterJsonSchema(param: ParameterConfig): JsonSchema {
   return schema;
 }
 
-function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
+function buildResponses(endpoint: EndpointConfig, config: CoreConfig): Record<string, unknown> {
   // Every response case with a literal status is documented; a templated status ("{{ … }}") is only
   // known per request, and 200 is its documented default.
   const cases: { status?: number | string }[] = Array.isArray(endpoint.response)
@@ -252,9 +253,9 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
     const described: Record<string, unknown> = {
       description: status < 400 ? 'Successful response.' : 'An answer the flow gives for this case.',
     };
-    // The response body is a template whose shape is not inferred yet, so its schema is {} (any JSON).
+    // The body's schema is inferred from its template and the types it reads (src/types/).
     if (!BODILESS_STATUSES.has(status) && endpoint.method !== 'HEAD') {
-      described.content = { 'application/json': { schema: {} } };
+      described.content = { 'application/json': responseMediaType(config, endpoint, status) };
     }
     responses[String(status)] ??= described;
   }
@@ -263,7 +264,6 @@ function buildResponses(endpoint: EndpointConfig): Record<string, unknown> {
 
 // ---- problem responses: the catalogue codes an endpoint can really answer with, each with an example ----
 
-/** The catalogue codes of one operation. */
 /** The catalogue codes of one operation, each with the call that can cause it (its example names that call). */
 type ProblemCodes = Map<ErrorCode, CallSubject | undefined>;
 type CallSubject = Pick<ProblemSubject, 'step' | 'service' | 'operation'>;

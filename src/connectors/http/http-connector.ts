@@ -36,7 +36,7 @@ export async function createHttpConnector(
     config,
     { service, kind: 'http', logger: ctx.logger, baseDir: ctx.baseDir, standInPool: ctx.standIn?.httpPool },
     { credentialsHint: 'put them in auth or headers' },
-    (basePath, issues) => compileOperations(config, service, basePath, issues),
+    (basePath, issues) => compileOperations(config, service, basePath, issues, ctx.baseDir),
   );
   if ('issues' in opened) return opened;
   const { operations, descriptions } = opened.compiled;

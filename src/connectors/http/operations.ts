@@ -7,6 +7,7 @@ import type { ConnectorIssue, OperationDescription } from '../../contracts/conne
 import type { OperationExtras } from '../../errors/call-errors.ts';
 import { compileHeaders, type HeaderRules } from '../../transports/http/headers.ts';
 import { encodeStaticQuery, parsePathTemplate } from '../../transports/http/request-target.ts';
+import { createOutputSchemaReader } from '../../types/output-schema.ts';
 import type { HttpOperationConfig, HttpServiceConfig } from './schema.ts';
 
 /** Methods that may be repeated safely (RFC 9110 §9.2.2), so retried by default. */
@@ -41,7 +42,10 @@ export function compileOperations(
   service: string,
   basePath: string,
   issues: ConnectorIssue[],
+  /** Directory of the config file (output schemas may point into files). */
+  baseDir = '.',
 ): { operations: Map<string, CompiledOperation>; descriptions: readonly OperationDescription[] } {
+  const outputSchemaOf = createOutputSchemaReader(baseDir);
   const serviceHeaders = compileHeaders(config.headers, ['headers'], issues);
   const operations = new Map<string, CompiledOperation>();
   const descriptions: OperationDescription[] = [];
@@ -73,6 +77,8 @@ export function compileOperations(
       idempotent: operation.idempotent ?? IDEMPOTENT_METHODS.has(operation.method),
     };
     if (operation.summary !== undefined) description.summary = operation.summary;
+    const outputSchema = outputSchemaOf(operation.output, ['operations', name, 'output'], issues);
+    if (outputSchema !== undefined) description.outputSchema = outputSchema;
     descriptions.push(Object.freeze(description));
   }
   return { operations, descriptions: Object.freeze(descriptions) };

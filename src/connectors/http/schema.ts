@@ -7,6 +7,7 @@ import {
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
+import { operationOutputSchema } from '../../types/output-schema.ts';
 
 /** One operation of an HTTP service. */
 export const httpOperationSchema = z
@@ -37,6 +38,7 @@ export const httpOperationSchema = z
       .describe(
         'Whether a call may be repeated safely (retries); default: true for GET, HEAD, PUT, DELETE and OPTIONS, false for POST and PATCH.',
       ),
+    output: operationOutputSchema,
   })
   .describe('An operation of an HTTP service.');
 

@@ -98,9 +98,35 @@ describe('mock connector', () => {
   });
 
   test('operations are described for the portal', async () => {
-    const connector = await connect({ operations: { forItem: { summary: 'Recommendations', answer: [] } } });
+    const connector = await connect({
+      operations: {
+        forItem: { summary: 'Recommendations', answer: [] },
+        rating: {
+          answer: { score: 7.5, id: '{{ request.params.id }}', label: 'item {{ request.params.id }}' },
+        },
+      },
+    });
     assert.deepEqual(connector.describe(), [
-      { name: 'forItem', summary: 'Recommendations', requiredParams: [], idempotent: true, mock: true },
+      {
+        name: 'forItem',
+        summary: 'Recommendations',
+        requiredParams: [],
+        idempotent: true,
+        mock: true,
+        outputSchema: { type: 'array', items: {} },
+      },
+      {
+        name: 'rating',
+        requiredParams: [],
+        idempotent: true,
+        mock: true,
+        // The shape of the answer from its literal parts (an expression leaf is any value).
+        outputSchema: {
+          type: 'object',
+          properties: { score: { type: 'number' }, id: {}, label: { type: 'string' } },
+          required: ['score', 'id', 'label'],
+        },
+      },
     ]);
   });
 

@@ -25,6 +25,7 @@ import {
 import { ChorusError } from '../../errors/catalogue.ts';
 import { type CompiledTemplate, compileTemplate, type TemplateIssue } from '../../expressions/template.ts';
 import { callLimit } from '../../transports/call-limit.ts';
+import { literalTemplateSchema } from '../../types/json-type.ts';
 import type { MockOperationConfig, MockServiceConfig } from './schema.ts';
 
 /** In an answer template, `request` is the call's input. */
@@ -67,6 +68,8 @@ export async function createMockConnector(
       requiredParams: [],
       idempotent: op.idempotent,
       mock: true,
+      // The answer's shape from its literal parts: flows reading it are type-checked at load.
+      outputSchema: literalTemplateSchema(template),
     });
   }
   if (issues.length > 0) return { issues };

@@ -7,6 +7,7 @@ import type { ConnectorIssue, OperationDescription } from '../../contracts/conne
 import type { OperationExtras } from '../../errors/call-errors.ts';
 import { compileHeaders, type HeaderRules } from '../../transports/http/headers.ts';
 import { encodeStaticQuery, parsePathTemplate } from '../../transports/http/request-target.ts';
+import { createOutputSchemaReader } from '../../types/output-schema.ts';
 import { checkShapePath, type ShapeNode, shapeFromPaths } from '../../xml/shape.ts';
 import { isXmlName } from '../../xml/write.ts';
 import type { XmlOperationConfig, XmlServiceConfig } from './schema.ts';
@@ -45,7 +46,10 @@ export function compileOperations(
   service: string,
   basePath: string,
   issues: ConnectorIssue[],
+  /** Directory of the config file (output schemas may point into files). */
+  baseDir = '.',
 ): { operations: Map<string, CompiledOperation>; descriptions: readonly OperationDescription[] } {
+  const outputSchemaOf = createOutputSchemaReader(baseDir);
   const serviceHeaders = compileHeaders(config.headers, ['headers'], issues);
   const operations = new Map<string, CompiledOperation>();
   const descriptions: OperationDescription[] = [];
@@ -83,6 +87,8 @@ export function compileOperations(
       path: operation.path,
     };
     if (operation.summary !== undefined) description.summary = operation.summary;
+    const outputSchema = outputSchemaOf(operation.output, [...at, 'output'], issues);
+    if (outputSchema !== undefined) description.outputSchema = outputSchema;
     descriptions.push(Object.freeze(description));
   }
   return { operations, descriptions: Object.freeze(descriptions) };

@@ -7,6 +7,7 @@ import {
   staticHeadersSchema,
 } from '../../config/schema-parts.ts';
 import { urlServiceFields } from '../../transports/http/schema.ts';
+import { operationOutputSchema } from '../../types/output-schema.ts';
 
 const pathsSchema = z.array(z.string().min(1));
 
@@ -29,6 +30,7 @@ export const xmlOperationSchema = z
       .array(z.number().int().min(100).max(599))
       .optional()
       .describe('Statuses treated as success besides 2xx (e.g. [404] to read "not found" as data).'),
+    output: operationOutputSchema,
     arrays: pathsSchema
       .optional()
       .describe(

@@ -38,7 +38,7 @@ export async function createXmlConnector(
     config,
     { service, kind: 'xml', logger: ctx.logger, baseDir: ctx.baseDir, standInPool: ctx.standIn?.httpPool },
     { credentialsHint: 'put them in headers (e.g. authorization)' },
-    (basePath, issues) => compileOperations(config, service, basePath, issues),
+    (basePath, issues) => compileOperations(config, service, basePath, issues, ctx.baseDir),
   );
   if ('issues' in opened) return opened;
   const { operations, descriptions } = opened.compiled;
