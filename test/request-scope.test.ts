@@ -1,5 +1,5 @@
 /**
- * What expressions see of the request beyond its parts (request.id, request.clientIp), and the
+ * What expressions see of the request beyond its parts (request.requestId, request.clientIp), and the
  * hints a common mistake gets at load, at its file:line:col.
  */
 import assert from 'node:assert/strict';
@@ -10,13 +10,13 @@ import { compilePlan } from '../src/gateway.ts';
 import { loadConfig } from '../src/modules.ts';
 import { startTestGateway, writeConfig } from './support/gateway.ts';
 
-test('request.id is the x-request-id sent back, request.clientIp the caller address', async () => {
+test('request.requestId is the x-request-id sent back, request.clientIp the caller address', async () => {
   const gateway = await startTestGateway(`
 endpoints:
   - method: GET
     path: /me
     response:
-      body: { id: "{{ request.id }}", ip: "{{ request.clientIp }}" }
+      body: { id: "{{ request.requestId }}", ip: "{{ request.clientIp }}" }
 `);
   try {
     const res = await fetch(`${gateway.url}/me`, { headers: { 'x-request-id': 'req-42' } });

@@ -32,7 +32,7 @@ export function createEndpointHandler(
       headers: ctx.headers,
       body,
       consumer: ctx.consumer,
-      id: ctx.requestId,
+      requestId: ctx.requestId,
       clientIp: ctx.clientIp,
     };
     // 7 input validation

@@ -126,12 +126,9 @@ describe('templates', () => {
     assert.equal(expr.evaluate({ request: { n: -1 } }), null);
   });
 
-  test('parser wording becomes plain words with a hint', () => {
+  test('parser wording becomes plain words (the hints for known mistakes are added by hints.ts)', () => {
     assert.throws(() => compileExpression('steps.a.x +', ALL), /the expression ends too early/);
     assert.throws(() => compileExpression('(1 + 2', ALL), /'\)' is missing at the end/);
-    assert.throws(
-      () => compileExpression('1 = 2', ALL),
-      /the character '=' is not allowed here \(compare with ==\)/,
-    );
+    assert.throws(() => compileExpression('1 = 2', ALL), /the character '=' is not allowed here$/);
   });
 });

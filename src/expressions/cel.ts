@@ -257,8 +257,8 @@ export function plainCelMessage(message: string): string {
   if (match) return `${tokenWord(match[1]!)} is not expected here (an operand is missing before it?)`;
   match = /^Unexpected character: '?(.)'?$/.exec(message);
   if (match) {
-    const hint =
-      match[1] === '=' ? ' (compare with ==)' : match[1] === '$' ? ' (names are letters, digits and _)' : '';
+    // A stray '=' gets its hint from hints.ts (compare with ==, or no arrow functions).
+    const hint = match[1] === '$' ? ' (names are letters, digits and _)' : '';
     return `the character '${match[1]}' is not allowed here${hint}`;
   }
   if (message === 'Unterminated string') return 'a string is not closed: add its closing quote';

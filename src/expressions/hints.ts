@@ -9,6 +9,18 @@ interface Mistake {
   readonly hint: (source: string) => string;
 }
 
+/**
+ * The parser's complaint about a character, in cel-js's words or in the plain words cel.ts turns
+ * them into (plainCelMessage), so a hint is found whichever message it is given.
+ */
+function badCharacter(message: string, character: string): boolean {
+  return (
+    message.includes(`Unexpected character: ${character}`) ||
+    message.includes(`Unexpected character: '${character}'`) ||
+    message.includes(`the character '${character}' is not allowed here`)
+  );
+}
+
 const MISTAKES: readonly Mistake[] = [
   {
     // x.?['@dir'] / x.?[0]: the optional index is x[?'@dir'].
@@ -19,11 +31,11 @@ const MISTAKES: readonly Mistake[] = [
     },
   },
   {
-    test: (source, message) => /Unexpected character: =/.test(message) && /=>/.test(source),
+    test: (source, message) => badCharacter(message, '=') && /=>/.test(source),
     hint: () => 'CEL has no arrow functions: write list.map(x, x.price), list.filter(x, x.ok)',
   },
   {
-    test: (source, message) => /Unexpected character: =/.test(message) && /(^|[^=!<>])=([^=]|$)/.test(source),
+    test: (source, message) => badCharacter(message, '=') && /(^|[^=!<>])=([^=]|$)/.test(source),
     hint: () => 'compare with == (a single = is not an operator in CEL)',
   },
   {
@@ -35,16 +47,18 @@ const MISTAKES: readonly Mistake[] = [
     hint: () => 'logic is written && and || (and, or are not CEL operators)',
   },
   {
-    test: (_source, message) => /no matching overload for 'len\(/.test(message),
+    test: (_source, message) => /no matching overload for 'len\(|no function matches len\(/.test(message),
     hint: () => 'the length of a list, map or string is size(x)',
   },
   {
     test: (_source, message) =>
-      /no such overload: string \+ (int|double)|no such overload: (int|double) \+ string/.test(message),
+      /(no such overload|cannot combine these types): (string \+ (int|double)|(int|double) \+ string)/.test(
+        message,
+      ),
     hint: () => "convert first: 'n=' + string(x)",
   },
   {
-    test: (_source, message) => /Unexpected character: `/.test(message),
+    test: (_source, message) => badCharacter(message, '`'),
     hint: () => 'strings are in \'single\' or "double" quotes; build text with +',
   },
 ];

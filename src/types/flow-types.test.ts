@@ -172,8 +172,19 @@ describe('types through a flow', () => {
 
   test('a field of request that is no parameter either lists the fields request has', async () => {
     assert.deepEqual(await problems(`${FLOW}    response: { body: { x: "{{ request.foo }}" } }\n`), [
-      'gateway.yaml:36:40 request has no field "foo" (fields: method, path, params, query, headers, body, consumer)',
+      'gateway.yaml:36:40 request has no field "foo" (fields: method, path, params, query, headers, body, consumer, requestId, clientIp)',
     ]);
+  });
+
+  test('request.id where the endpoint has no id parameter points at request.requestId', async () => {
+    const found = await problems(
+      'endpoints:\n  - method: GET\n    path: /me\n    response: { body: { x: "{{ request.id }}" } }\n',
+    );
+    assert.equal(found.length, 1);
+    assert.match(
+      found[0]!,
+      /^gateway\.yaml:24:40 request has no field "id" \(did you mean "request\.requestId"\?\)$/,
+    );
   });
 
   test('request.param.id is a load error with a did-you-mean', async () => {

@@ -322,6 +322,8 @@ function requestType(endpoint: EndpointConfig): FlowType {
   for (const name of input?.query === undefined ? [] : Object.keys(input.query))
     hints.set(name, `request.query.${name}`);
   for (const name of params.fields!.keys()) hints.set(name, `request.params.${name}`);
+  // request.id with no `id` parameter: the request's own id is request.requestId.
+  if (!hints.has('id')) hints.set('id', 'request.requestId');
   const fields = new Map<string, FlowType>([
     ['method', STRING],
     ['path', STRING],
@@ -330,6 +332,8 @@ function requestType(endpoint: EndpointConfig): FlowType {
     ['headers', typeOf({ type: 'object', additionalProperties: { type: 'string' } })],
     ['body', input?.body === undefined ? undefined : typeOf(input.body)],
     ['consumer', undefined],
+    ['requestId', STRING],
+    ['clientIp', STRING],
   ]);
   return { ...objectOf(fields), hints };
 }
