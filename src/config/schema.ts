@@ -293,6 +293,29 @@ export const serverSchema = z
       .describe(
         'Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (none by default: the TCP peer is the client).',
       ),
+    compression: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Whether answers are compressed for clients that accept it.'),
+        threshold: sizeBytesSchema.prefault('1kb').describe('Smaller bodies go out uncompressed.'),
+        encodings: z
+          .array(z.enum(['br', 'zstd', 'gzip']))
+          .min(1)
+          .default(['br', 'zstd', 'gzip'])
+          .describe(
+            "The content codings offered, in the server's order of preference (zstd only where Node's zlib has it).",
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Compression of JSON, problem+json, the OpenAPI document and the portal by Accept-Encoding (docs/policies/cache.md).',
+      ),
+    etags: z
+      .boolean()
+      .default(true)
+      .describe('A weak ETag on GET/HEAD 200 answers, computed from the body; If-None-Match answers 304.'),
   })
   .describe('The HTTP listener.');
 

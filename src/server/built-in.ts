@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ChorusError } from '../errors/catalogue.ts';
 import { metricsText } from '../observability/cluster-metrics.ts';
 import { serveAdmin } from './admin.ts';
+import { type ResponseEncoding, staticBody } from './encoding.ts';
 import { JSON_TYPE, sendJson } from './reply.ts';
 import type { BuiltInRoute, ListenerView, Site } from './routes.ts';
 import type { ServedPlan } from './served-plan.ts';
@@ -27,6 +28,7 @@ export function serveBuiltIn(
   plan: ServedPlan,
   listener: ListenerView,
   site: Site,
+  encoding: ResponseEncoding,
 ): number | Promise<number> {
   const { requestId } = request;
   switch (route.kind) {
@@ -36,19 +38,21 @@ export function serveBuiltIn(
     case 'ready':
       return serveReady(res, plan, listener.draining, requestId);
     case 'openapi': {
-      const document = route.document();
-      res.writeHead(200, {
-        'content-type': JSON_TYPE,
-        'content-length': Buffer.byteLength(document),
-        'x-request-id': requestId,
-      });
-      res.end(document);
+      // The same string for the life of the plan: its ETag and compressed forms are computed per request
+      // but cost little next to building it (and clients revalidate rather than fetch it again).
+      encoding.send(
+        res,
+        200,
+        { 'content-type': JSON_TYPE, 'x-request-id': requestId },
+        route.document(),
+        true,
+      );
       return 200;
     }
     case 'metrics':
       return serveMetrics(res, requestId);
     case 'portal':
-      return servePortal(res, route, request);
+      return servePortal(res, route, request, encoding);
     default:
       return serveAdmin(req, res, route, params, requestId, plan, site);
   }
@@ -94,19 +98,22 @@ async function servePortal(
   res: ServerResponse,
   route: Extract<BuiltInRoute, { kind: 'portal' }>,
   { path, requestId }: BuiltInRequest,
+  encoding: ResponseEncoding,
 ): Promise<number> {
   const file = await route.portal.file(path.slice(route.base.length));
   if (file === undefined) throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no portal page ${path}`);
-  res.writeHead(200, {
+  const headers: Record<string, string | number> = {
     'content-type': file.type,
-    'content-length': Buffer.byteLength(file.body),
     'cache-control': file.cache,
     // Everything the portal loads comes from the gateway itself: no CDN, works offline.
     'content-security-policy':
       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
     'x-content-type-options': 'nosniff',
     'x-request-id': requestId,
-  });
-  res.end(file.body);
+  };
+  // The assets are Buffers read once per process: precompressed once, in the background, then
+  // served as they are. Pages, the document and the diagrams are strings of the plan.
+  if (Buffer.isBuffer(file.body)) encoding.sendStatic(res, headers, staticBody(file.body));
+  else encoding.send(res, 200, headers, file.body, true);
   return 200;
 }

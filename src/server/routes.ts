@@ -12,6 +12,7 @@ import type { EndpointPlan } from '../engine/plan.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import type { AdminGuard } from '../portal/admin.ts';
 import { buildPortal, type Portal } from '../portal/portal.ts';
+import { createResponseEncoding, type ResponseEncoding } from './encoding.ts';
 import type { ServedPlan } from './served-plan.ts';
 
 /** What a path leads to. */
@@ -42,6 +43,8 @@ export type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 export interface Routing {
   plan: ServedPlan;
   router: Router;
+  /** How answers are written (compression, ETags), fixed for the plan. */
+  encoding: ResponseEncoding;
   inFlight: number;
 }
 
@@ -84,7 +87,7 @@ export function routingOf(plan: ServedPlan, site: Site, part: ListenerPart = 'pu
     part === 'admin'
       ? buildAdminRouter(plan, site)
       : buildRouter(plan, site, plan.config.admin.listen === undefined);
-  return { plan, router, inFlight: 0 };
+  return { plan, router, encoding: createResponseEncoding(plan.config.server), inFlight: 0 };
 }
 
 /** admin.listen's route table: the admin routes and /healthz. */

@@ -1,0 +1,226 @@
+/**
+ * HTTP done right toward clients: content coding by Accept-Encoding (br, gzip, identity), ETags and
+ * If-None-Match → 304, HEAD and OPTIONS on every route, the portal's assets precompressed.
+ * Requests go through node:http so that the bytes on the wire are what is asserted, not what a
+ * client library decoded.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import type { Gateway } from '../src/server/server.ts';
+import { json, startBackend, type TestBackend } from './support/backend.ts';
+import { startTestGateway } from './support/gateway.ts';
+
+/** An answer as it came over the wire. */
+export interface WireAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One request over node:http, the body as sent (nothing decoded). */
+export function wire(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
+): Promise<WireAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** About 10 KB of JSON, as a list endpoint would answer. */
+export const TEN_KB_ITEMS = Array.from({ length: 100 }, (_, i) => ({
+  id: i,
+  name: `item ${i}`,
+  description: `a catalogue item, number ${i}, with some text`,
+  tags: ['music', 'film'],
+}));
+
+describe('HTTP semantics toward clients', () => {
+  let backend: TestBackend;
+  let gateway: Gateway;
+
+  before(async () => {
+    backend = await startBackend((req, res) => {
+      if (req.url === '/small') json(res, 200, { ok: true });
+      else json(res, 200, TEN_KB_ITEMS);
+    });
+    gateway = await startTestGateway(`
+services:
+  items:
+    kind: http
+    url: ${backend.url}
+    operations:
+      list: { path: /items }
+      small: { path: /small }
+endpoints:
+  - id: list
+    method: GET
+    path: /items
+    flow:
+      - { id: items, call: items.list }
+  - id: small
+    method: GET
+    path: /small
+    flow:
+      - { id: small, call: items.small }
+  - id: create
+    method: POST
+    path: /items
+    flow:
+      - { id: small, call: items.small }
+`);
+  });
+
+  after(async () => {
+    await gateway.close();
+    await backend.close();
+  });
+
+  test('br, gzip;q=0.5 gets brotli, with Vary: accept-encoding', async () => {
+    const answer = await wire(`${gateway.url}/items`, { headers: { 'accept-encoding': 'br, gzip;q=0.5' } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-encoding'], 'br');
+    assert.match(String(answer.headers.vary), /accept-encoding/);
+    assert.equal(Number(answer.headers['content-length']), answer.body.length);
+    assert.deepEqual(JSON.parse(brotliDecompressSync(answer.body).toString()), TEN_KB_ITEMS);
+    assert.ok(answer.body.length < JSON.stringify(TEN_KB_ITEMS).length / 4);
+  });
+
+  test('gzip gets gzip; a q-value ranks the codings, q=0 refuses one', async () => {
+    const gzip = await wire(`${gateway.url}/items`, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.deepEqual(JSON.parse(gunzipSync(gzip.body).toString()), TEN_KB_ITEMS);
+    const ranked = await wire(`${gateway.url}/items`, {
+      headers: { 'accept-encoding': 'br;q=0.2, gzip;q=0.9' },
+    });
+    assert.equal(ranked.headers['content-encoding'], 'gzip');
+    const refused = await wire(`${gateway.url}/items`, {
+      headers: { 'accept-encoding': 'br;q=0, gzip;q=0' },
+    });
+    assert.equal(refused.headers['content-encoding'], undefined);
+  });
+
+  test('identity, or no accept-encoding, gets the plain body', async () => {
+    for (const headers of [{ 'accept-encoding': 'identity' }, {}] as Record<string, string>[]) {
+      const answer = await wire(`${gateway.url}/items`, { headers });
+      assert.equal(answer.headers['content-encoding'], undefined);
+      assert.deepEqual(JSON.parse(answer.body.toString()), TEN_KB_ITEMS);
+      assert.match(String(answer.headers.vary), /accept-encoding/);
+    }
+  });
+
+  test('an answer under the threshold goes out uncompressed', async () => {
+    const answer = await wire(`${gateway.url}/small`, { headers: { 'accept-encoding': 'gzip, br' } });
+    assert.equal(answer.headers['content-encoding'], undefined);
+    assert.deepEqual(JSON.parse(answer.body.toString()), { ok: true });
+  });
+
+  test('a GET answer carries an ETag computed from its body; If-None-Match with it gets 304 and no body', async () => {
+    const first = await wire(`${gateway.url}/items`, { headers: { 'accept-encoding': 'gzip' } });
+    const etag = first.headers.etag;
+    assert.match(String(etag), /^W\/"[\w-]+"$/);
+    const again = await wire(`${gateway.url}/items`);
+    assert.equal(again.headers.etag, etag, 'the same body has the same tag, whatever its coding');
+    const calls = backend.calls.length;
+    const revalidated = await wire(`${gateway.url}/items`, { headers: { 'if-none-match': String(etag) } });
+    assert.equal(revalidated.status, 304);
+    assert.equal(revalidated.body.length, 0);
+    assert.equal(revalidated.headers.etag, etag);
+    assert.equal(backend.calls.length, calls + 1, 'a non-cached answer is computed, then compared');
+    const changed = await wire(`${gateway.url}/items`, { headers: { 'if-none-match': 'W/"other"' } });
+    assert.equal(changed.status, 200);
+  });
+
+  test('a POST answer has no ETag and ignores If-None-Match', async () => {
+    const answer = await wire(`${gateway.url}/items`, { method: 'POST', headers: { 'if-none-match': '*' } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.etag, undefined);
+  });
+
+  test('HEAD answers a GET route with its headers and no body', async () => {
+    const get = await wire(`${gateway.url}/items`, { headers: { 'accept-encoding': 'gzip' } });
+    const head = await wire(`${gateway.url}/items`, {
+      method: 'HEAD',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    assert.equal(head.headers['content-length'], get.headers['content-length']);
+    assert.equal(head.headers.etag, get.headers.etag);
+  });
+
+  test('OPTIONS without CORS answers 204 with Allow listing the methods of the path', async () => {
+    const answer = await wire(`${gateway.url}/items`, { method: 'OPTIONS' });
+    assert.equal(answer.status, 204);
+    assert.equal(answer.headers.allow, 'GET, HEAD, POST, OPTIONS');
+    const builtIn = await wire(`${gateway.url}/healthz`, { method: 'OPTIONS' });
+    assert.equal(builtIn.status, 204);
+    assert.equal(builtIn.headers.allow, 'GET, HEAD, OPTIONS');
+    const missing = await wire(`${gateway.url}/nowhere`, { method: 'OPTIONS' });
+    assert.equal(missing.status, 404);
+  });
+
+  test('a problem document over the threshold is compressed too', async () => {
+    const answer = await wire(`${gateway.url}/${'x'.repeat(1200)}`, {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    assert.equal(answer.status, 404);
+    assert.equal(answer.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(answer.headers['content-encoding'], 'gzip');
+    assert.equal(JSON.parse(gunzipSync(answer.body).toString()).code, 'CHORUS_ROUTE_NOT_FOUND');
+  });
+
+  test('the OpenAPI document is compressed and revalidates with its ETag', async () => {
+    const answer = await wire(`${gateway.url}/openapi.json`, { headers: { 'accept-encoding': 'br' } });
+    assert.equal(answer.headers['content-encoding'], 'br');
+    assert.equal(JSON.parse(brotliDecompressSync(answer.body).toString()).openapi.startsWith('3'), true);
+    const again = await wire(`${gateway.url}/openapi.json`, {
+      headers: { 'if-none-match': String(answer.headers.etag) },
+    });
+    assert.equal(again.status, 304);
+  });
+
+  test('the portal bundle is served precompressed, with a strong ETag (sizes in the test output)', async (t) => {
+    const url = `${gateway.url}/portal/assets/swagger-ui-bundle.js`;
+    const plain = await wire(url);
+    assert.equal(plain.status, 200);
+    let br: WireAnswer | undefined;
+    // Brotli 11 takes ~2 s on the bundle, in the background: served once ready.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      br = await wire(url, { headers: { 'accept-encoding': 'br, gzip' } });
+      if (br.headers['content-encoding'] === 'br') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(br?.headers['content-encoding'], 'br');
+    assert.deepEqual(brotliDecompressSync(br.body), plain.body);
+    const gzip = await wire(url, { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    assert.match(String(plain.headers.etag), /^"[\w-]+"$/);
+    const revalidated = await wire(url, { headers: { 'if-none-match': String(plain.headers.etag) } });
+    assert.equal(revalidated.status, 304);
+    assert.equal(revalidated.body.length, 0);
+    t.diagnostic(
+      `swagger-ui-bundle.js: identity ${plain.body.length} B, gzip ${gzip.body.length} B, br ${br.body.length} B`,
+    );
+    assert.ok(br.body.length < plain.body.length / 3);
+  });
+
+  test('an image is never compressed', async () => {
+    const answer = await wire(`${gateway.url}/portal/assets/favicon-32x32.png`, {
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-encoding'], undefined);
+  });
+});
