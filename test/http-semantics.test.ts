@@ -5,38 +5,12 @@
  * client library decoded.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { Gateway } from '../src/server/server.ts';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
 import { startTestGateway } from './support/gateway.ts';
-
-/** An answer as it came over the wire. */
-export interface WireAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** One request over node:http, the body as sent (nothing decoded). */
-export function wire(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
-): Promise<WireAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+import { type WireAnswer, wire } from './support/wire.ts';
 
 /** About 10 KB of JSON, as a list endpoint would answer. */
 export const TEN_KB_ITEMS = Array.from({ length: 100 }, (_, i) => ({
