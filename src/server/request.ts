@@ -16,6 +16,7 @@ import type { EndpointPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { requestMetrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
+import { STALE_HEADER, staleServices } from '../state/stale-marks.ts';
 import { declaredTooLarge, readJsonBody, tooLarge } from './body.ts';
 import { serveBuiltIn } from './built-in.ts';
 import type { ResponseEncoding } from './encoding.ts';
@@ -272,6 +273,8 @@ async function runEndpoint(
     if (body === undefined) discardBody(req);
     // 11 send (an answer finished after SIGTERM closes its connection: the client will not reuse it)
     if (listener.draining) res.setHeader('connection', 'close');
+    const stale = staleServices(controller.signal);
+    if (stale !== undefined) res.setHeader(STALE_HEADER, stale.join(','));
     sendReply(
       res,
       reply,

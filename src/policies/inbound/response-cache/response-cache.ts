@@ -21,6 +21,7 @@ import type {
 } from '../../../contracts/policy.ts';
 import { ChorusError } from '../../../errors/catalogue.ts';
 import { type CompiledExpression, compileExpression } from '../../../expressions/cel.ts';
+import { staleServices } from '../../../state/stale-marks.ts';
 import {
   type CachedAnswer,
   Coalescer,
@@ -88,7 +89,11 @@ export function createResponseCachePolicy(
           throw new LeaderGone('the request that was computing left', { cause: error });
         throw error;
       }
-      const answer = keep ? storable(reply, statuses, maxBytes) : undefined;
+      // An answer built from a stale backend answer (stale-if-error) is not kept past this request.
+      const answer =
+        keep && staleServices(request.controller.signal) === undefined
+          ? storable(reply, statuses, maxBytes)
+          : undefined;
       let kept = false;
       if (answer) {
         try {
