@@ -334,7 +334,9 @@ function pick(heads: Heads, names: readonly string[]): Heads | undefined {
   let picked: Heads | undefined;
   for (const name of names) {
     const value = heads[name];
-    if (value !== undefined) (picked ??= {})[name] = value;
+    if (value === undefined) continue;
+    picked ??= {};
+    picked[name] = value;
   }
   return picked;
 }
