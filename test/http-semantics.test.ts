@@ -5,8 +5,16 @@
  * client library decoded.
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import {
+  brotliCompressSync,
+  brotliDecompressSync,
+  createGzip,
+  deflateSync,
+  gunzipSync,
+  gzipSync,
+} from 'node:zlib';
 import type { Gateway } from '../src/server/server.ts';
 import { json, startBackend, type TestBackend } from './support/backend.ts';
 import { startTestGateway } from './support/gateway.ts';
@@ -53,6 +61,19 @@ endpoints:
     path: /items
     flow:
       - { id: small, call: items.small }
+  - id: form
+    method: POST
+    path: /form
+    input:
+      bodyTypes: [application/json, application/x-www-form-urlencoded]
+      body: { type: object, properties: { name: { type: string } } }
+    response: { body: "{{ request.body }}" }
+  - id: jsonOnly
+    method: POST
+    path: /json
+    input:
+      body: { type: object }
+    response: { body: "{{ request.body }}" }
 `);
   });
 
@@ -196,5 +217,97 @@ endpoints:
     });
     assert.equal(answer.status, 200);
     assert.equal(answer.headers['content-encoding'], undefined);
+  });
+
+  test('a form body is taken where the endpoint declares it, as an object of strings', async () => {
+    const answer = await wire(`${gateway.url}/form`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Ada+Lovelace&tag=a&tag=b&__proto__=x',
+    });
+    assert.equal(answer.status, 200);
+    const body = JSON.parse(answer.body.toString());
+    assert.deepEqual(body, { name: 'Ada Lovelace', tag: ['a', 'b'], ['__proto__']: 'x' });
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+
+  test('a form body where the endpoint takes JSON only gets 415', async () => {
+    const answer = await wire(`${gateway.url}/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'name=Ada',
+    });
+    assert.equal(answer.status, 415);
+    assert.equal(JSON.parse(answer.body.toString()).code, 'CHORUS_UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  test('gzip, deflate and br request bodies are decoded', async () => {
+    const json = JSON.stringify({ name: 'compressed' });
+    for (const [coding, body] of [
+      ['gzip', gzipSync(json)],
+      ['deflate', deflateSync(json)],
+      ['br', brotliCompressSync(json)],
+    ] as const) {
+      const answer = await wire(`${gateway.url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding },
+        body,
+      });
+      assert.equal(answer.status, 200, coding);
+      assert.deepEqual(JSON.parse(answer.body.toString()), { name: 'compressed' });
+    }
+  });
+
+  test('an unknown content coding gets 415; a body that does not decode gets 400', async () => {
+    const unknown = await wire(`${gateway.url}/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'compress' },
+      body: '{}',
+    });
+    assert.equal(unknown.status, 415);
+    const broken = await wire(`${gateway.url}/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: '{"not": "gzip"}',
+    });
+    assert.equal(broken.status, 400);
+    assert.equal(JSON.parse(broken.body.toString()).code, 'CHORUS_BAD_CONTENT_ENCODING');
+  });
+
+  test('a gzip bomb gets 413, counted after decompression (a small upload of 20 MB of zeros)', async () => {
+    const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024));
+    assert.ok(bomb.length < 64 * 1024, `the upload itself is small (${bomb.length} bytes)`);
+    const answer = await wire(`${gateway.url}/json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    assert.equal(answer.status, 413);
+    assert.equal(JSON.parse(answer.body.toString()).code, 'CHORUS_BODY_TOO_LARGE');
+  });
+
+  test('an endless gzip stream gets 413 as soon as its decoded size passes the limit (decoding stops there)', async () => {
+    const zeros = Buffer.alloc(64 * 1024);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${gateway.url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      });
+      const gzip = createGzip();
+      gzip.pipe(req);
+      // Never ends: without the limit counting decoded bytes, no answer would come.
+      const timer = setInterval(() => gzip.write(zeros), 1);
+      req.on('response', (res) => {
+        clearInterval(timer);
+        gzip.unpipe(req);
+        req.destroy();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (error) => {
+        clearInterval(timer);
+        reject(error);
+      });
+    });
+    assert.equal(status, 413);
   });
 });

@@ -67,6 +67,13 @@ export const inputSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .describe('A JSON Schema (draft 2020-12) the JSON body must match; without it a body is not read.'),
+    bodyTypes: z
+      .array(z.enum(['application/json', 'application/x-www-form-urlencoded']))
+      .min(1)
+      .optional()
+      .describe(
+        'The body media types taken (default: application/json); a form body reads as an object of strings (lists for repeated names).',
+      ),
   })
   .describe('The input an endpoint accepts.');
 

@@ -17,7 +17,7 @@ import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { requestMetrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import { STALE_HEADER, staleServices } from '../state/stale-marks.ts';
-import { declaredTooLarge, readJsonBody, tooLarge } from './body.ts';
+import { type BodyReading, declaredTooLarge, readJsonBody, tooLarge } from './body.ts';
 import { serveBuiltIn } from './built-in.ts';
 import type { ResponseEncoding } from './encoding.ts';
 import { discardBody, sendJson, sendProblem, sendReply } from './reply.ts';
@@ -121,7 +121,7 @@ export async function handleRequest(
     facts.params = match.params as Record<string, string>;
     facts.query = facts.queryStart === -1 ? {} : parseQuery(facts.url.slice(facts.queryStart + 1));
     if (site.tracing !== undefined) startRequestSpan(req, route.endpoint, facts, site.tracing);
-    facts.status = await runEndpoint(req, res, route.endpoint, routing, facts, listener);
+    facts.status = await runEndpoint(req, res, route.endpoint, route.body, routing, facts, listener);
   } catch (error) {
     answerError(res, error, facts, listener.draining, routing.encoding);
   } finally {
@@ -233,6 +233,7 @@ async function runEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
   endpoint: EndpointPlan,
+  bodyReading: BodyReading,
   routing: Routing,
   facts: RequestFacts,
   listener: ListenerView,
@@ -261,7 +262,7 @@ async function runEndpoint(
     consumer: undefined,
     // 6 body read (by the handler, only when the endpoint reads the body)
     readBody: () => {
-      body ??= readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit, controller.signal);
+      body ??= readJsonBody(req, bodyReading, controller.signal);
       return body;
     },
   };

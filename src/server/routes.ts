@@ -7,17 +7,19 @@
  */
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
+import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { PreflightHandler } from '../contracts/policy.ts';
 import type { EndpointPlan } from '../engine/plan.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import type { AdminGuard } from '../portal/admin.ts';
 import { buildPortal, type Portal } from '../portal/portal.ts';
+import type { BodyReading } from './body.ts';
 import { createResponseEncoding, type ResponseEncoding } from './encoding.ts';
 import type { ServedPlan } from './served-plan.ts';
 
 /** What a path leads to. */
 export type Route =
-  | { kind: 'endpoint'; endpoint: EndpointPlan }
+  | { kind: 'endpoint'; endpoint: EndpointPlan; body: BodyReading }
   | { kind: 'health' }
   | { kind: 'ready' }
   | { kind: 'openapi'; document: () => string }
@@ -111,11 +113,17 @@ function addAdminRoutes(router: Router, adminPath: string, site: Site): void {
 
 function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
+  const forms = formEndpoints(plan);
   for (const endpoint of plan.endpoints) {
     // Chorus writes {id}; find-my-way writes :id.
     const path = endpoint.path.replace(/\{([^}]+)\}/g, ':$1');
+    const body: BodyReading = {
+      limit: plan.bodyLimit,
+      depthLimit: plan.jsonDepthLimit,
+      forms: forms.has(endpoint.id),
+    };
     router.on(endpoint.method as FindMyWay.HTTPMethod, path, noop, {
-      route: { kind: 'endpoint', endpoint },
+      route: { kind: 'endpoint', endpoint, body },
     } satisfies RouterStore);
   }
   addBuiltIn(router, '/healthz', { kind: 'health' });
@@ -150,6 +158,16 @@ function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
     router.on('GET', `${portalConfig.path}/*`, noop, store);
   }
   return router;
+}
+
+/** The ids of the endpoints whose input.bodyTypes takes form bodies. */
+function formEndpoints(plan: ServedPlan): Set<string> {
+  const ids = resolveOperationIds(plan.config.endpoints);
+  const forms = new Set<string>();
+  plan.config.endpoints.forEach((endpoint, index) => {
+    if (endpoint.input?.bodyTypes?.includes('application/x-www-form-urlencoded')) forms.add(ids[index]!);
+  });
+  return forms;
 }
 
 /** A built-in GET route, unless an endpoint of the config takes its path. */
