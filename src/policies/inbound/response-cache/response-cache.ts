@@ -70,9 +70,15 @@ export function createResponseCachePolicy(
   const telemetry = ctx.telemetry;
   const coalescer = new Coalescer<Outcome>();
   const honour = config.clientDirectives === 'honour';
-  // An answer that varies by consumer is for that client only: shared caches must not keep it.
-  const scope = config.vary.includes('consumer') ? 'private' : 'public';
-  const freshness = { ttlMs, scope } as const;
+  // An answer to an identified caller (or varying by consumer) is for that client only: a shared
+  // cache in front (a CDN) must not keep it and hand it to callers it never authenticated.
+  const publicly = { ttlMs, scope: 'public' } as const;
+  const privately = { ttlMs, scope: 'private' } as const;
+  const varyConsumer = config.vary.includes('consumer');
+  const freshnessOf = (request: InboundContext): Freshness =>
+    varyConsumer || request.consumer !== undefined || request.headers.authorization !== undefined
+      ? privately
+      : publicly;
 
   return (next) => {
     const fetchAndStore = async (
@@ -130,6 +136,7 @@ export function createResponseCachePolicy(
       const key = prefix + keyOf(request);
       const variant = variantOf(request);
       const asked = honour ? clientDirectives(request.headers) : undefined;
+      const freshness = freshnessOf(request);
       if (asked !== undefined && asked.maxAgeMs === 0) {
         // Past the cache, on the client's word: computed now, stored unless no-store.
         telemetry.cache(name, 'bypass');
