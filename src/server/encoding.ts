@@ -106,6 +106,12 @@ export function createResponseEncoding(settings: EncodingSettings): ResponseEnco
     },
     send(res, status, headers, payload, etag) {
       const req = res.req;
+      if (status === 204 || status === 304) {
+        // No content by definition (RFC 9110 §15.3.5, §15.4.5), whatever the reply held.
+        res.writeHead(status, headers);
+        res.end();
+        return;
+      }
       const cacheable = etag && settings.etags && status === 200;
       if (cacheable) {
         const tag = (headers.etag as string | undefined) ?? weakEtag(payload);
