@@ -84,4 +84,31 @@ endpoints:
     assert.equal(gone.status, 503);
     assert.equal(((await gone.json()) as { code: string }).code, 'CHORUS_CIRCUIT_OPEN');
   });
+
+  test('httpCache on a service that is not http, or naming an unknown operation, is a load error', async () => {
+    await assert.rejects(
+      startTestGateway(`
+services:
+  graph:
+    kind: graphql
+    url: http://127.0.0.1:9/graphql
+    httpCache: {}
+    operations:
+      q: { query: "{ a }" }
+`),
+      /httpCache applies to http services; "graph" is graphql/,
+    );
+    await assert.rejects(
+      startTestGateway(`
+services:
+  items:
+    kind: http
+    url: http://127.0.0.1:9
+    httpCache: { operations: [nope] }
+    operations:
+      get: { path: /x }
+`),
+      /no operation "nope" in service "items" \(operations: get\)/,
+    );
+  });
 });
