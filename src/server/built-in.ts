@@ -1,6 +1,6 @@
 /**
  * The built-in routes: /healthz (always ok), /readyz (ready, draining, or waiting for the
- * services some step calls), /openapi.json (a string built once per plan, when first asked for), /metrics
+ * services some step calls), /openapi.json (bytes built once per plan, when first asked for, tagged and compressed once), /metrics
  * (Prometheus) and the portal; the admin routes are in admin.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -38,14 +38,11 @@ export function serveBuiltIn(
     case 'ready':
       return serveReady(res, plan, listener.draining, requestId);
     case 'openapi': {
-      // The same string for the life of the plan: its ETag and compressed forms are computed per request
-      // but cost little next to building it (and clients revalidate rather than fetch it again).
-      encoding.send(
+      // The same bytes for the life of the plan: tagged and compressed once, not per request.
+      encoding.sendStatic(
         res,
-        200,
         { 'content-type': JSON_TYPE, 'x-request-id': requestId },
-        route.document(),
-        true,
+        staticBody(route.document()),
       );
       return 200;
     }
@@ -111,9 +108,25 @@ async function servePortal(
     'x-content-type-options': 'nosniff',
     'x-request-id': requestId,
   };
-  // The assets are Buffers read once per process: precompressed once, in the background, then
-  // served as they are. Pages, the document and the diagrams are strings of the plan.
-  if (Buffer.isBuffer(file.body)) encoding.sendStatic(res, headers, staticBody(file.body));
-  else encoding.send(res, 200, headers, file.body, true);
+  // Every portal file is fixed once built (the assets once per process, the page, document and
+  // diagrams once per plan): tagged and compressed once, in the background, then served as they are.
+  encoding.sendStatic(res, headers, staticBody(portalBytes(route.portal, path, file.body)));
   return 200;
+}
+
+/** The bytes of each portal text by path, kept while its portal lives, so a text is encoded once. */
+const portalTexts = new WeakMap<object, Map<string, { text: string; bytes: Buffer }>>();
+
+function portalBytes(portal: object, path: string, body: string | Buffer): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  let texts = portalTexts.get(portal);
+  if (texts === undefined) {
+    texts = new Map();
+    portalTexts.set(portal, texts);
+  }
+  const known = texts.get(path);
+  if (known !== undefined && known.text === body) return known.bytes;
+  const bytes = Buffer.from(body);
+  texts.set(path, { text: body, bytes });
+  return bytes;
 }

@@ -84,7 +84,7 @@ export function createResponseEncoding(settings: EncodingSettings): ResponseEnco
     if (negotiated.size < NEGOTIATED_MAX) negotiated.set(value, chosen);
     return chosen;
   };
-  return {
+  const encoding: ResponseEncoding = {
     negotiate,
     sendStatic(res, headers, file) {
       headers.etag = file.etag;
@@ -98,8 +98,13 @@ export function createResponseEncoding(settings: EncodingSettings): ResponseEnco
       }
       const coding = compressible ? negotiate(res.req.headers['accept-encoding']) : undefined;
       const variant = coding === undefined ? undefined : file.variants[coding];
-      const body = variant ?? file.identity;
+      // Not ready yet (the first requests after start): compressed now, as a dynamic answer.
+      if (coding !== undefined && variant === undefined) {
+        encoding.send(res, 200, headers, file.identity, false);
+        return;
+      }
       if (variant !== undefined) headers['content-encoding'] = coding!;
+      const body = variant ?? file.identity;
       headers['content-length'] = body.length;
       res.writeHead(200, headers);
       res.end(body);
@@ -170,6 +175,7 @@ export function createResponseEncoding(settings: EncodingSettings): ResponseEnco
       });
     },
   };
+  return encoding;
 }
 
 /** Adds Accept-Encoding to an answer's Vary (caches must not give a gzip body to a client that did not ask). */

@@ -22,7 +22,7 @@ export type Route =
   | { kind: 'endpoint'; endpoint: EndpointPlan; body: BodyReading }
   | { kind: 'health' }
   | { kind: 'ready' }
-  | { kind: 'openapi'; document: () => string }
+  | { kind: 'openapi'; document: () => Buffer }
   | { kind: 'metrics' }
   | { kind: 'portal'; portal: Portal; base: string }
   | { kind: 'traces' }
@@ -130,12 +130,13 @@ function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
   addBuiltIn(router, '/readyz', { kind: 'ready' });
   // Generated once per plan, when first asked for: the document only changes when the config does.
   if (!router.hasRoute('GET', '/openapi.json')) {
-    let document: string | undefined;
+    let document: Buffer | undefined;
     router.on('GET', '/openapi.json', noop, {
       route: {
         kind: 'openapi',
+        // The same bytes for the life of the plan: hashed and compressed once (encoding.ts staticBody).
         document: () => {
-          document ??= JSON.stringify(plan.openApi);
+          document ??= Buffer.from(JSON.stringify(plan.openApi));
           return document;
         },
       },
