@@ -65,7 +65,7 @@ export async function compilePlan(
     config,
     baseDir,
     issue,
-    services: bindServices(config, connectors, policyCtx, statuses),
+    services: bindServices(config, connectors, { ...policyCtx, shared: runtime }, statuses),
     inbound: inboundWiring(config, runtime, policyCtx),
     wrapStep: stepCaching(runtime, policyCtx),
   });
@@ -135,7 +135,7 @@ async function buildConnectors(
 function bindServices(
   config: ResolvedConfig,
   connectors: ReadonlyMap<string, Connector>,
-  policyCtx: PolicyFactoryContext,
+  policyCtx: PolicyFactoryContext & { readonly shared: unknown },
   statuses: (() => UpstreamStatus)[],
 ): Map<string, ServiceBinding> {
   const services = new Map<string, ServiceBinding>();

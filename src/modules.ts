@@ -20,6 +20,7 @@ import { soapConnector } from './connectors/soap/index.ts';
 import { xmlConnector } from './connectors/xml/index.ts';
 import type { ConnectorModule } from './contracts/connector.ts';
 import { observabilitySchema } from './observability/schema.ts';
+import { httpCachePolicy } from './policies/cache/http-cache-module.ts';
 import { invalidateSchema, stepCacheSchema } from './policies/cache/schema.ts';
 import { authSettingsSchema } from './policies/consumers/auth-settings.ts';
 import { consumersSchema, planSchema } from './policies/consumers/schema.ts';
@@ -72,6 +73,7 @@ export const UPSTREAM_POLICIES = [
   circuitBreakerPolicy,
   bulkheadPolicy,
   credentialsPolicy,
+  httpCachePolicy,
 ] as const;
 
 /** The upstream policy fields every service kind gets: retry, circuitBreaker, bulkhead, auth. */

@@ -219,7 +219,7 @@ endpoints:
     assert.equal((await problemOf(missing)).code, 'CHORUS_ROUTE_NOT_FOUND');
     const wrongMethod = await fetch(`${gateway.url}/search`, { method: 'DELETE' });
     assert.equal(wrongMethod.status, 405);
-    assert.equal(wrongMethod.headers.get('allow'), 'GET');
+    assert.equal(wrongMethod.headers.get('allow'), 'GET, HEAD, OPTIONS');
     assert.equal((await problemOf(wrongMethod)).code, 'CHORUS_METHOD_NOT_ALLOWED');
   });
 

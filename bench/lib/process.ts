@@ -2,10 +2,12 @@
  * Child processes of the harness: started pinned to a core, waited for until they answer, measured
  * through /proc (RSS, CPU time) and always stopped, also when the run is interrupted.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { pinned } from './cores.ts';
 
@@ -183,6 +185,15 @@ export async function exchange(origin: string, spec: RequestSpec, timeoutMs = 50
     bodyTimeout: timeoutMs,
     signal: AbortSignal.timeout(timeoutMs),
   });
+  // A gzip answer (the compressed scenario asks for one) is checked decoded.
+  if (response.headers['content-encoding'] === 'gzip') {
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: gunzipSync(bytes).toString('utf8'),
+    };
+  }
   return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
 }
 

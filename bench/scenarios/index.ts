@@ -6,6 +6,7 @@ import { aggregateScenario } from './aggregate.ts';
 import { apiKeyScenario } from './api-key.ts';
 import { cachedScenario } from './cached.ts';
 import { chainScenario } from './chain.ts';
+import { compressedScenario } from './compressed.ts';
 import { endpointsScenario } from './endpoints.ts';
 import { fanoutScenario } from './fanout.ts';
 import { foreachScenario } from './foreach.ts';
@@ -28,6 +29,7 @@ export const SCENARIOS: Record<string, (params: Record<string, number>) => Scena
   'api-key': apiKeyScenario,
   'rate-limited': rateLimitedScenario,
   cached: cachedScenario,
+  compressed: compressedScenario,
   resilient: resilientScenario,
   traced: tracedScenario,
 };

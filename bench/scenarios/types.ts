@@ -61,6 +61,8 @@ export interface Scenario {
   title: string;
   /** The public path every gateway serves (GET). */
   path: string;
+  /** Headers the public request carries (e.g. accept-encoding), for every target. */
+  requestHeaders?: Record<string, string>;
   backends: {
     /** Static files (URL path → JSON text) nginx serves. */
     static: Record<string, string>;

@@ -112,7 +112,8 @@ async function startChorus(context: TargetContext, root: string, cli: string): P
       env: { NODE_ENV: 'production' },
     });
     const origin = `http://127.0.0.1:${port}`;
-    const request = { method: 'GET' as const, path: context.scenario.path };
+    const headers = context.scenario.requestHeaders;
+    const request = { method: 'GET' as const, path: context.scenario.path, ...(headers ? { headers } : {}) };
     try {
       // Large configs (10,000 endpoints) take a while to compile: the startup curve measures it.
       // Ready is /healthz; the scenario's answer is then checked by the harness, so a flow that

@@ -35,7 +35,12 @@ export async function startNodeServer(
     env: { NODE_ENV: 'production', ...options.env },
   });
   const origin = `http://127.0.0.1:${port}`;
-  const request = options.request ?? { method: 'GET', path: context.scenario.path };
+  const headers = context.scenario.requestHeaders;
+  const request = options.request ?? {
+    method: 'GET',
+    path: context.scenario.path,
+    ...(headers ? { headers } : {}),
+  };
   try {
     const startupMs = await waitUntilReady(child, origin, request, options.startupTimeoutMs ?? 30_000);
     return {

@@ -67,6 +67,13 @@ export const inputSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .describe('A JSON Schema (draft 2020-12) the JSON body must match; without it a body is not read.'),
+    bodyTypes: z
+      .array(z.enum(['application/json', 'application/x-www-form-urlencoded']))
+      .min(1)
+      .optional()
+      .describe(
+        'The body media types taken (default: application/json); a form body reads as an object of strings (lists for repeated names).',
+      ),
   })
   .describe('The input an endpoint accepts.');
 
@@ -422,6 +429,29 @@ export const serverSchema = z
       .describe(
         'Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (none by default: the TCP peer is the client).',
       ),
+    compression: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Whether answers are compressed for clients that accept it.'),
+        threshold: sizeBytesSchema.prefault('1kb').describe('Smaller bodies go out uncompressed.'),
+        encodings: z
+          .array(z.enum(['br', 'zstd', 'gzip']))
+          .min(1)
+          .default(['br', 'zstd', 'gzip'])
+          .describe(
+            "The content codings offered, in the server's order of preference (zstd only where Node's zlib has it).",
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Compression of JSON, problem+json, the OpenAPI document and the portal by Accept-Encoding (docs/policies/cache.md).',
+      ),
+    etags: z
+      .boolean()
+      .default(true)
+      .describe('A weak ETag on GET/HEAD 200 answers, computed from the body; If-None-Match answers 304.'),
   })
   .describe('The HTTP listener.');
 

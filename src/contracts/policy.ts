@@ -173,4 +173,6 @@ export interface UpstreamPolicyContext extends PolicyFactoryContext {
   readonly connector: Connector;
   /** Where this policy's config is, e.g. ['services', 'orders', 'retry']. */
   readonly at: ConfigPath;
+  /** Gateway-wide state the policies share (the stores, for the HTTP cache), as inbound policies get it. */
+  readonly shared?: unknown;
 }

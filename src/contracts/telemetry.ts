@@ -4,8 +4,12 @@
  * process-wide metrics object (Cockatiel's habit: policies emit, observability subscribes).
  */
 
-/** The outcome of one cache lookup. */
-export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'error';
+/**
+ * The outcome of one cache lookup: `bypass` when the client's Cache-Control / Pragma asked past the
+ * cache, `stale` when a stale entry was served (stale-while-revalidate, stale-if-error),
+ * `revalidated` when the backend answered 304 to a conditional request and the entry was refreshed.
+ */
+export type CacheResult = 'hit' | 'miss' | 'coalesced' | 'error' | 'bypass' | 'stale' | 'revalidated';
 
 /** A circuit breaker's state. */
 export type BreakerState = 'closed' | 'half-open' | 'open';

@@ -26,7 +26,7 @@ export const ERROR_CATALOGUE = {
   CHORUS_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     title: 'Unsupported content type',
-    hint: 'Send the body as application/json.',
+    hint: 'Send the body as application/json (or application/x-www-form-urlencoded where the endpoint takes it), in gzip, deflate, br or no Content-Encoding.',
   },
   CHORUS_VALIDATION_FAILED: {
     status: 400,
@@ -182,6 +182,11 @@ export const ERROR_CATALOGUE = {
     status: 500,
     title: 'Internal gateway error',
     hint: 'See the gateway log for this request id.',
+  },
+  CHORUS_BAD_CONTENT_ENCODING: {
+    status: 400,
+    title: 'The request body does not decode',
+    hint: 'The body is not valid in its Content-Encoding (gzip, deflate or br); send it encoded as declared, or without Content-Encoding.',
   },
 } as const satisfies Record<string, { status: number; title: string; hint: string }>;
 

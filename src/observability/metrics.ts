@@ -56,7 +56,15 @@ export const policyMetrics: PolicyTelemetry = {
     let cells = cacheCells.get(cache);
     if (cells === undefined) {
       const cell = (value: CacheResult): CounterCell => cacheLookups.cell({ cache, result: value });
-      cells = { hit: cell('hit'), miss: cell('miss'), coalesced: cell('coalesced'), error: cell('error') };
+      cells = {
+        hit: cell('hit'),
+        miss: cell('miss'),
+        coalesced: cell('coalesced'),
+        error: cell('error'),
+        bypass: cell('bypass'),
+        stale: cell('stale'),
+        revalidated: cell('revalidated'),
+      };
       cacheCells.set(cache, cells);
     }
     cells[result].value++;
@@ -218,7 +226,7 @@ const backendDuration = new CellHistogram(
 );
 const cacheLookups = new CellCounter(
   'chorus_cache_lookups_total',
-  'Cache lookups by cache (endpoint or endpoint.step) and result (hit, miss, coalesced, error).',
+  'Cache lookups by cache (endpoint or endpoint.step) and result (hit, miss, coalesced, error, bypass, stale, revalidated).',
 );
 const cacheCells = new Map<string, Record<CacheResult, CounterCell>>();
 const backendErrors = new CellCounter(

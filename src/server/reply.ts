@@ -8,23 +8,39 @@ import type { Duplex } from 'node:stream';
 import type { Reply } from '../contracts/policy.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { hasBody } from './body.ts';
+import type { ResponseEncoding } from './encoding.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
-/** Writes an endpoint's reply: its pre-serialized payload as it is, else its body as JSON. */
-export function sendReply(res: ServerResponse, reply: Reply, requestId: string): void {
+/**
+ * Writes an endpoint's reply: its pre-serialized payload as it is, else its body as JSON. With an
+ * encoding: compressed by Accept-Encoding, and for a `conditional` request (GET, HEAD) an ETag and
+ * 304 when If-None-Match matches it.
+ */
+export function sendReply(
+  res: ServerResponse,
+  reply: Reply,
+  requestId: string,
+  encoding?: ResponseEncoding,
+  conditional = false,
+): void {
   if (reply.payload !== undefined) {
-    res.writeHead(reply.status, {
+    const headers: Record<string, string | number> = {
       'content-type': JSON_TYPE,
       ...reply.headers,
-      'content-length': Buffer.byteLength(reply.payload),
       'x-request-id': requestId,
-    });
+    };
+    if (encoding !== undefined) {
+      encoding.send(res, reply.status, headers, reply.payload, conditional);
+      return;
+    }
+    headers['content-length'] = Buffer.byteLength(reply.payload);
+    res.writeHead(reply.status, headers);
     res.end(reply.payload);
     return;
   }
-  sendJson(res, reply.status, reply.body, requestId, reply.headers);
+  sendJson(res, reply.status, reply.body, requestId, reply.headers, encoding, conditional);
 }
 
 /** Writes a JSON answer (no body for undefined, 204 and 304), always with a length. */
@@ -34,11 +50,19 @@ export function sendJson(
   body: unknown,
   requestId: string,
   headers: Record<string, string> | undefined,
+  encoding?: ResponseEncoding,
+  conditional = false,
 ): void {
   const bodiless = body === undefined || status === 204 || status === 304;
   const payload = bodiless ? '' : JSON.stringify(body);
   const out: Record<string, string | number> = { 'x-request-id': requestId, ...headers };
-  if (!bodiless) out['content-type'] ??= JSON_TYPE;
+  if (!bodiless) {
+    out['content-type'] ??= JSON_TYPE;
+    if (encoding !== undefined) {
+      encoding.send(res, status, out, payload, conditional);
+      return;
+    }
+  }
   // Always a length, so an empty answer is not sent chunked.
   if (status !== 204 && status !== 304) out['content-length'] = Buffer.byteLength(payload);
   res.writeHead(status, out);
@@ -52,12 +76,12 @@ export function sendProblem(
   requestId: string,
   draining: boolean,
   extra?: Record<string, string>,
+  encoding?: ResponseEncoding,
 ): void {
   const payload = JSON.stringify(problem);
   const headers: Record<string, string | number> = {
     ...extra,
     'content-type': PROBLEM_TYPE,
-    'content-length': Buffer.byteLength(payload),
     'x-request-id': requestId,
   };
   if (Array.isArray(problem.allow)) headers.allow = problem.allow.join(', ');
@@ -66,6 +90,11 @@ export function sendProblem(
   const unread = problem.status === 413 || problem.status === 415 || problem.status === 417;
   if (draining || unread) headers.connection = 'close';
   if (unread) lingerAfter(res);
+  if (encoding !== undefined) {
+    encoding.send(res, problem.status, headers, payload, false);
+    return;
+  }
+  headers['content-length'] = Buffer.byteLength(payload);
   res.writeHead(problem.status, headers);
   res.end(payload);
 }

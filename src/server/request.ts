@@ -16,8 +16,10 @@ import type { EndpointPlan } from '../engine/plan.ts';
 import { ChorusError, toProblem } from '../errors/catalogue.ts';
 import { requestMetrics } from '../observability/metrics.ts';
 import type { Tracing } from '../observability/tracing.ts';
-import { declaredTooLarge, readJsonBody, tooLarge } from './body.ts';
+import { STALE_HEADER, staleServices } from '../state/stale-marks.ts';
+import { type BodyReading, declaredTooLarge, readJsonBody, tooLarge } from './body.ts';
 import { serveBuiltIn } from './built-in.ts';
+import type { ResponseEncoding } from './encoding.ts';
 import { discardBody, sendJson, sendProblem, sendReply } from './reply.ts';
 import {
   findPreflight,
@@ -28,7 +30,6 @@ import {
   type Routing,
   type Site,
 } from './routes.ts';
-import type { ServedPlan } from './served-plan.ts';
 
 const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
@@ -102,7 +103,17 @@ export async function handleRequest(
     if (route.kind !== 'endpoint') {
       facts.label = route.kind;
       discardBody(req);
-      facts.status = await serveBuiltIn(req, res, route, match.params, facts, routing.plan, listener, site);
+      facts.status = await serveBuiltIn(
+        req,
+        res,
+        route,
+        match.params,
+        facts,
+        routing.plan,
+        listener,
+        site,
+        routing.encoding,
+      );
       return;
     }
     facts.label = route.endpoint.id;
@@ -110,9 +121,9 @@ export async function handleRequest(
     facts.params = match.params as Record<string, string>;
     facts.query = facts.queryStart === -1 ? {} : parseQuery(facts.url.slice(facts.queryStart + 1));
     if (site.tracing !== undefined) startRequestSpan(req, route.endpoint, facts, site.tracing);
-    facts.status = await runEndpoint(req, res, route.endpoint, routing.plan, facts, listener);
+    facts.status = await runEndpoint(req, res, route.endpoint, route.body, routing, facts, listener);
   } catch (error) {
-    answerError(res, error, facts, listener.draining);
+    answerError(res, error, facts, listener.draining, routing.encoding);
   } finally {
     accessLog(facts, site);
   }
@@ -165,13 +176,33 @@ function answerUnrouted(
     sendJson(res, reply.status, undefined, facts.requestId, reply.headers);
     return;
   }
-  const allowed = ROUTER_METHODS.filter((m) => router.find(m, path) !== null);
+  const allowed = allowedMethods(router, path);
+  // OPTIONS on a path that exists (RFC 9110 §9.3.7): the methods it allows, no body.
+  if (method === 'OPTIONS' && allowed.length > 0) {
+    discardBody(req);
+    facts.label = 'options';
+    facts.status = 204;
+    sendJson(res, 204, undefined, facts.requestId, { allow: allowed.join(', ') });
+    return;
+  }
   if (allowed.length > 0) {
     throw new ChorusError('CHORUS_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, {
       extras: { allow: allowed },
     });
   }
   throw new ChorusError('CHORUS_ROUTE_NOT_FOUND', `no endpoint for ${method} ${path}`);
+}
+
+/** The methods a path answers, in the router's order: HEAD with GET, and OPTIONS, always. */
+function allowedMethods(router: Router, path: string): string[] {
+  const allowed: string[] = [];
+  for (const method of ROUTER_METHODS) {
+    if (method === 'HEAD' || method === 'OPTIONS' || router.find(method, path) === null) continue;
+    allowed.push(method);
+    if (method === 'GET') allowed.push('HEAD');
+  }
+  if (allowed.length > 0) allowed.push('OPTIONS');
+  return allowed;
 }
 
 function startRequestSpan(
@@ -202,10 +233,12 @@ async function runEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
   endpoint: EndpointPlan,
-  plan: ServedPlan,
+  bodyReading: BodyReading,
+  routing: Routing,
   facts: RequestFacts,
   listener: ListenerView,
 ): Promise<number> {
+  const plan = routing.plan;
   // 4 deadline & AbortController
   const controller = new AbortController();
   const timer = setTimeout(abortOnDeadline, endpoint.timeoutMs, controller, endpoint.timeoutMs);
@@ -229,7 +262,7 @@ async function runEndpoint(
     consumer: undefined,
     // 6 body read (by the handler, only when the endpoint reads the body)
     readBody: () => {
-      body ??= readJsonBody(req, plan.bodyLimit, plan.jsonDepthLimit, controller.signal);
+      body ??= readJsonBody(req, bodyReading, controller.signal);
       return body;
     },
   };
@@ -241,7 +274,15 @@ async function runEndpoint(
     if (body === undefined) discardBody(req);
     // 11 send (an answer finished after SIGTERM closes its connection: the client will not reuse it)
     if (listener.draining) res.setHeader('connection', 'close');
-    sendReply(res, reply, facts.requestId);
+    const stale = staleServices(controller.signal);
+    if (stale !== undefined) res.setHeader(STALE_HEADER, stale.join(','));
+    sendReply(
+      res,
+      reply,
+      facts.requestId,
+      routing.encoding,
+      facts.method === 'GET' || facts.method === 'HEAD',
+    );
     return reply.status;
   } finally {
     // Who called, for the access line (set by an auth policy, even when the request then failed).
@@ -260,7 +301,13 @@ function abortOnDeadline(controller: AbortController, timeoutMs: number): void {
 }
 
 /** An error at any stage: a problem document (none to a client that went away: 499). */
-function answerError(res: ServerResponse, error: unknown, facts: RequestFacts, draining: boolean): void {
+function answerError(
+  res: ServerResponse,
+  error: unknown,
+  facts: RequestFacts,
+  draining: boolean,
+  encoding: ResponseEncoding,
+): void {
   if (error instanceof ClientClosedError) {
     facts.status = 499;
     return;
@@ -276,7 +323,7 @@ function answerError(res: ServerResponse, error: unknown, facts: RequestFacts, d
   }
   if (!res.headersSent && !res.destroyed) {
     const extra = error instanceof ChorusError ? error.headers : undefined;
-    sendProblem(res, problem, requestId, draining, extra);
+    sendProblem(res, problem, requestId, draining, extra, encoding);
   }
 }
 

@@ -7,19 +7,22 @@
  */
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
+import { resolveOperationIds } from '../config/operation-ids.ts';
 import type { PreflightHandler } from '../contracts/policy.ts';
 import type { EndpointPlan } from '../engine/plan.ts';
 import type { Tracing } from '../observability/tracing.ts';
 import type { AdminGuard } from '../portal/admin.ts';
 import { buildPortal, type Portal } from '../portal/portal.ts';
+import type { BodyReading } from './body.ts';
+import { createResponseEncoding, type ResponseEncoding } from './encoding.ts';
 import type { ServedPlan } from './served-plan.ts';
 
 /** What a path leads to. */
 export type Route =
-  | { kind: 'endpoint'; endpoint: EndpointPlan }
+  | { kind: 'endpoint'; endpoint: EndpointPlan; body: BodyReading }
   | { kind: 'health' }
   | { kind: 'ready' }
-  | { kind: 'openapi'; document: () => string }
+  | { kind: 'openapi'; document: () => Buffer }
   | { kind: 'metrics' }
   | { kind: 'portal'; portal: Portal; base: string }
   | { kind: 'traces' }
@@ -42,6 +45,8 @@ export type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 export interface Routing {
   plan: ServedPlan;
   router: Router;
+  /** How answers are written (compression, ETags), fixed for the plan. */
+  encoding: ResponseEncoding;
   inFlight: number;
 }
 
@@ -84,7 +89,7 @@ export function routingOf(plan: ServedPlan, site: Site, part: ListenerPart = 'pu
     part === 'admin'
       ? buildAdminRouter(plan, site)
       : buildRouter(plan, site, plan.config.admin.listen === undefined);
-  return { plan, router, inFlight: 0 };
+  return { plan, router, encoding: createResponseEncoding(plan.config.server), inFlight: 0 };
 }
 
 /** admin.listen's route table: the admin routes and /healthz. */
@@ -108,23 +113,30 @@ function addAdminRoutes(router: Router, adminPath: string, site: Site): void {
 
 function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
   const router = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 500, caseSensitive: true });
+  const forms = formEndpoints(plan);
   for (const endpoint of plan.endpoints) {
     // Chorus writes {id}; find-my-way writes :id.
     const path = endpoint.path.replace(/\{([^}]+)\}/g, ':$1');
+    const body: BodyReading = {
+      limit: plan.bodyLimit,
+      depthLimit: plan.jsonDepthLimit,
+      forms: forms.has(endpoint.id),
+    };
     router.on(endpoint.method as FindMyWay.HTTPMethod, path, noop, {
-      route: { kind: 'endpoint', endpoint },
+      route: { kind: 'endpoint', endpoint, body },
     } satisfies RouterStore);
   }
   addBuiltIn(router, '/healthz', { kind: 'health' });
   addBuiltIn(router, '/readyz', { kind: 'ready' });
   // Generated once per plan, when first asked for: the document only changes when the config does.
   if (!router.hasRoute('GET', '/openapi.json')) {
-    let document: string | undefined;
+    let document: Buffer | undefined;
     router.on('GET', '/openapi.json', noop, {
       route: {
         kind: 'openapi',
+        // The same bytes for the life of the plan: hashed and compressed once (encoding.ts staticBody).
         document: () => {
-          document ??= JSON.stringify(plan.openApi);
+          document ??= Buffer.from(JSON.stringify(plan.openApi));
           return document;
         },
       },
@@ -147,6 +159,16 @@ function buildRouter(plan: ServedPlan, site: Site, withAdmin: boolean): Router {
     router.on('GET', `${portalConfig.path}/*`, noop, store);
   }
   return router;
+}
+
+/** The ids of the endpoints whose input.bodyTypes takes form bodies. */
+function formEndpoints(plan: ServedPlan): Set<string> {
+  const ids = resolveOperationIds(plan.config.endpoints);
+  const forms = new Set<string>();
+  plan.config.endpoints.forEach((endpoint, index) => {
+    if (endpoint.input?.bodyTypes?.includes('application/x-www-form-urlencoded')) forms.add(ids[index]!);
+  });
+  return forms;
 }
 
 /** A built-in GET route, unless an endpoint of the config takes its path. */

@@ -25,6 +25,8 @@ export function decodeHttpAnswer(
   raw: Buffer,
   call: ConnectorCall,
 ): ConnectorResult {
+  // 304 to a conditional request (the HTTP cache revalidating): an answer without a body, not an error.
+  if (head.status === 304 && isConditional(call.headers)) return new HttpResult(null, head);
   return readHttpAnswer(op, head, raw, call.raw === true);
 }
 
@@ -61,6 +63,10 @@ export function readHttpAnswer(
 
   if (success) return new HttpResult(output, head);
   throw statusError(op.extras, status, head.headers, output);
+}
+
+function isConditional(headers: Readonly<Record<string, string>>): boolean {
+  return headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined;
 }
 
 function decodeJson(op: DecodedOperation, raw: Buffer, success: boolean): unknown {

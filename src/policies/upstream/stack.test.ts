@@ -151,8 +151,8 @@ describe('the module list', () => {
     assert.deepEqual(bare.status(), { service: 'svc' });
   });
 
-  test('the modules are ordered credentials, retry, circuitBreaker, bulkhead', () => {
+  test('the modules are ordered httpCache, credentials, retry, circuitBreaker, bulkhead', () => {
     const names = [...upstreamPolicyModules].sort((a, b) => a.order - b.order).map((module) => module.name);
-    assert.deepEqual(names, ['auth', 'retry', 'circuitBreaker', 'bulkhead']);
+    assert.deepEqual(names, ['httpCache', 'auth', 'retry', 'circuitBreaker', 'bulkhead']);
   });
 });

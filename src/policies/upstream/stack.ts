@@ -2,8 +2,10 @@
  * The one way a service's upstream policies are stacked, from a list of modules. Outermost
  * first, by the modules' `order`; flows never see it:
  *
- *   credentials (10) → retry (20) → circuit breaker (30) → bulkhead (40) → connector
+ *   HTTP cache (5) → credentials (10) → retry (20) → circuit breaker (30) → bulkhead (40) → connector
  *
+ * - the HTTP cache (src/policies/cache/) outermost: a hit needs no token nor a breaker slot, and
+ *   stale-if-error covers an open breaker and retries given up.
  * - credentials outermost: a token is fetched once per call, not per attempt, and a token
  *   failure (CHORUS_UPSTREAM_AUTH) is never retried nor counted against the backend.
  * - retry outside the breaker: the breaker sees every attempt (so a failing backend opens it

@@ -11,7 +11,13 @@ import type { Logger } from 'pino';
 import type { Dispatcher, Pool } from 'undici';
 import type { CallContext, ConnectorCall, ConnectorResult, HostStatus } from '../../contracts/connector.ts';
 import { isBackendFailure } from '../../errors/backend-failure.ts';
-import { cancellation, type OperationExtras, timeoutError, tooLarge } from '../../errors/call-errors.ts';
+import {
+  cancellation,
+  decodeError,
+  type OperationExtras,
+  timeoutError,
+  tooLarge,
+} from '../../errors/call-errors.ts';
 import { ChorusError } from '../../errors/catalogue.ts';
 import { callLimit, timerDelay } from '../call-limit.ts';
 import { closedWithinGrace } from '../close-grace.ts';
@@ -24,6 +30,7 @@ import {
   type ExchangeHandler,
   TIMED_OUT,
   TOO_LARGE,
+  UndecodableAnswer,
 } from './exchange-handler.ts';
 import type { OutgoingHeaders } from './headers.ts';
 
@@ -160,6 +167,7 @@ function asCallError(
 ): unknown {
   if (error instanceof ChorusError) return error;
   if (handler.state === TOO_LARGE) return tooLarge(extras, maxBytes);
+  if (error instanceof UndecodableAnswer) return decodeError(extras, error.message, error.cause);
   if (handler.state === TIMED_OUT) return timeoutError(extras, limitMs, deadlineBound, error);
   if (handler.state === CANCELLED) return cancellation(extras, signal);
   return transportError(extras, error);

@@ -6,6 +6,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { pino } from 'pino';
 import { json, startBackend, type TestBackend } from '../../../../test/support/backend.ts';
 import { startTestGateway, writeConfig } from '../../../../test/support/gateway.ts';
+import { wire } from '../../../../test/support/wire.ts';
 import { compilePlan } from '../../../gateway.ts';
 import { loadConfig } from '../../../modules.ts';
 import { metricsRegistry } from '../../../observability/metrics.ts';
@@ -82,6 +83,11 @@ endpoints:
         call: api.broken
         onError: skip
     response: { body: { bad: "{{ steps.bad }}" } }
+  - id: stubborn
+    method: GET
+    path: /stubborn
+    policies: { cache: { ttl: 1m, clientDirectives: ignore } }
+    flow: [{ id: r, call: api.get, input: { params: { id: stubborn } } }]
   - id: short
     method: GET
     path: /short
@@ -128,6 +134,92 @@ endpoints:
     assert.notEqual(second.headers.get('x-request-id'), first.headers.get('x-request-id'));
     assert.deepEqual(await second.json(), firstBody);
     assert.equal(calls('/items/1'), 1);
+  });
+
+  const lookups = async (cache: string, result: string): Promise<number> => {
+    const metric = await metricsRegistry.getSingleMetric('chorus_cache_lookups_total')!.get();
+    return metric.values.find((v) => v.labels.cache === cache && v.labels.result === result)?.value ?? 0;
+  };
+
+  test('answers carry Cache-Control with the time left; a hit carries its Age', async () => {
+    const miss = await fetch(`${gateway.url}/items/cc`);
+    assert.equal(miss.headers.get('cache-control'), 'public, max-age=60');
+    await miss.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const hit = await fetch(`${gateway.url}/items/cc`);
+    await hit.arrayBuffer();
+    const age = Number(hit.headers.get('age'));
+    assert.ok(age >= 1, `age ${age}`);
+    const maxAge = Number(/^public, max-age=(\d+)$/.exec(String(hit.headers.get('cache-control')))?.[1]);
+    // Both are whole seconds rounded down from the same instant: together 58 or 59 of the 60.
+    assert.ok(maxAge + age === 58 || maxAge + age === 59, `max-age ${maxAge} + age ${age}`);
+  });
+
+  test('a client no-cache (or Pragma: no-cache, or max-age=0) goes past the cache, refreshes it and counts as bypass', async () => {
+    await (await fetch(`${gateway.url}/items/nc`)).arrayBuffer();
+    assert.equal(calls('/items/nc'), 1);
+    const before = await lookups('getItem', 'bypass');
+    for (const headers of [
+      { 'cache-control': 'no-cache' },
+      { pragma: 'no-cache' },
+      { 'cache-control': 'max-age=0' },
+    ]) {
+      const res = await fetch(`${gateway.url}/items/nc`, { headers });
+      assert.equal(res.headers.get('x-cache'), 'MISS');
+      await res.arrayBuffer();
+    }
+    assert.equal(calls('/items/nc'), 4);
+    assert.equal((await lookups('getItem', 'bypass')) - before, 3);
+    const after = await fetch(`${gateway.url}/items/nc`);
+    assert.equal(after.headers.get('x-cache'), 'HIT', 'the bypass refreshed the entry');
+    assert.equal(calls('/items/nc'), 4);
+  });
+
+  test('a client no-store goes past the cache and leaves it untouched', async () => {
+    const res = await fetch(`${gateway.url}/items/ns`, { headers: { 'cache-control': 'no-store' } });
+    await res.arrayBuffer();
+    const next = await fetch(`${gateway.url}/items/ns`);
+    assert.equal(next.headers.get('x-cache'), 'MISS', 'nothing was stored by the no-store request');
+    await next.arrayBuffer();
+    assert.equal(calls('/items/ns'), 2);
+  });
+
+  test('a client max-age=N refuses entries older than N seconds', async () => {
+    await (await fetch(`${gateway.url}/items/ma`)).arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const young = await fetch(`${gateway.url}/items/ma`, { headers: { 'cache-control': 'max-age=30' } });
+    assert.equal(young.headers.get('x-cache'), 'HIT');
+    await young.arrayBuffer();
+    const strict = await fetch(`${gateway.url}/items/ma`, { headers: { 'cache-control': 'max-age=1' } });
+    assert.equal(strict.headers.get('x-cache'), 'MISS');
+    await strict.arrayBuffer();
+    assert.equal(calls('/items/ma'), 2);
+  });
+
+  test('a hit carries the ETag of its body; If-None-Match with it gets 304 with no body', async () => {
+    const miss = await fetch(`${gateway.url}/items/etag`);
+    const etag = miss.headers.get('etag');
+    assert.match(String(etag), /^W\/"/);
+    await miss.arrayBuffer();
+    const hit = await fetch(`${gateway.url}/items/etag`);
+    assert.equal(hit.headers.get('etag'), etag);
+    await hit.arrayBuffer();
+    // Not fetch: it adds Cache-Control: no-cache to a conditional request, which goes past the cache.
+    const revalidated = await wire(`${gateway.url}/items/etag`, {
+      headers: { 'if-none-match': String(etag) },
+    });
+    assert.equal(revalidated.status, 304);
+    assert.equal(revalidated.body.length, 0);
+    assert.equal(revalidated.headers['x-cache'], 'HIT');
+    assert.equal(calls('/items/etag'), 1);
+  });
+
+  test('with clientDirectives: ignore, a client no-cache is served from the cache', async () => {
+    await (await fetch(`${gateway.url}/stubborn`)).arrayBuffer();
+    const res = await fetch(`${gateway.url}/stubborn`, { headers: { 'cache-control': 'no-cache' } });
+    assert.equal(res.headers.get('x-cache'), 'HIT');
+    await res.arrayBuffer();
+    assert.equal(calls('/items/stubborn'), 1);
   });
 
   test('the default key has the query sorted', async () => {
@@ -318,6 +410,12 @@ endpoints:
       assert.deepEqual(alice, { cache: 'MISS', body: { who: 'alice', n: 0 } });
       assert.deepEqual(bob, { cache: 'MISS', body: { who: 'bob', n: 1 } });
       assert.deepEqual(aliceAgain, { cache: 'HIT', body: { who: 'alice', n: 0 } });
+      // For that caller only: a shared cache in front must not hand it to anyone else.
+      const res = await fetch(`${gateway.url}/mine`, {
+        headers: { 'x-api-key': 'alice-key-0123456789abcdef' },
+      });
+      await res.arrayBuffer();
+      assert.match(String(res.headers.get('cache-control')), /^private, max-age=(59|60)$/);
     } finally {
       await gateway.close();
       await backend.close();

@@ -37,6 +37,12 @@ export const responseCachePolicySchema = z
       .optional()
       .describe('The cache name that invalidation uses (default: the endpoint id).'),
     maxEntryBytes: inBytes(sizeSchema).prefault('1mb').describe('Larger answers are not cached.'),
+    clientDirectives: z
+      .enum(['honour', 'ignore'])
+      .default('honour')
+      .describe(
+        "Whether a request's Cache-Control no-cache / no-store / max-age and Pragma: no-cache go past the cache (honour) or are ignored.",
+      ),
   })
   .describe('A response cache: hits answer at once; concurrent misses of one key make one backend call.');
 
