@@ -16,7 +16,7 @@
  * wrk runs on the other core. RSS is VmRSS of the gateway process; each figure is the median of
  * the runs, with the smallest and largest beside it.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,6 +27,7 @@ import { startDemoBackends } from '../examples/mediaco/backends/servers.ts';
 import { PAYLOAD_MARKER, payload } from './backends/data.ts';
 import { startStaticBackend } from './backends/static-backend.ts';
 import { GATEWAY_CORE } from './lib/cores.ts';
+import { mediacoBenchConfig } from './lib/mediaco-config.ts';
 import {
   cpuSeconds,
   freePort,
@@ -101,12 +102,7 @@ async function passthroughCase(name: string, count: number): Promise<Prepared> {
 /** The MediaCo example with its demo providers; plan limits raised so the load is served, not refused. */
 async function mediacoCase(): Promise<Prepared> {
   const backends = await startDemoBackends({ nats: false });
-  const example = path.join(ROOT, 'examples/mediaco');
-  const text = readFileSync(path.join(example, 'gateway.yaml'), 'utf8')
-    .replace(/^\$schema:.*$/m, '')
-    .replace(/limit: \d+, window: 1m/g, 'limit: 100000, window: 1s')
-    .replace(/wsdl: (\S+)/g, (_, file: string) => `wsdl: ${path.join(example, file)}`)
-    .replace(/module: (\S+),/g, (_, file: string) => `module: ${path.join(example, file)},`);
+  const text = mediacoBenchConfig(ROOT, 'limit: 100000, window: 1s');
   return {
     config: () => {
       const file = path.join(dir, 'mediaco.yaml');

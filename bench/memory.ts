@@ -24,6 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDemoBackends } from '../examples/mediaco/backends/servers.ts';
+import { mediacoBenchConfig } from './lib/mediaco-config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -52,12 +53,7 @@ const extraEnv = Object.fromEntries(
 
 /** gateway.yaml with absolute paths to its files and rate limits that never refuse this load. */
 function benchConfig(dir: string): string {
-  const example = path.join(root, 'examples/mediaco');
-  const text = readFileSync(path.join(example, 'gateway.yaml'), 'utf8')
-    .replace(/^\$schema:.*$/m, '')
-    .replace(/limit: \d+, window/g, 'limit: 100000, window')
-    .replace(/wsdl: (\S+)/g, (_, file: string) => `wsdl: ${path.join(example, file)}`)
-    .replace(/module: (\S+),/g, (_, file: string) => `module: ${path.join(example, file)},`);
+  const text = mediacoBenchConfig(root, 'limit: 100000, window: 1m');
   const file = path.join(dir, 'gateway.yaml');
   writeFileSync(file, text);
   return file;
