@@ -73,9 +73,6 @@ function keyText(key: unknown): string {
   return typeof key === 'object' && key !== null ? JSON.stringify(key) : String(key);
 }
 
-/** The loaders of each request, by batch group; they go with the request's controller. */
-const requestLoaders = new WeakMap<AbortController, Map<string, DataLoader<unknown, unknown, string>>>();
-
 /** Builds a batch step's body: it asks the request's loader for its own key. */
 export function createBatchStep(spec: CallStepSpec, batch: BatchPlan): StepBody {
   const call = createServiceCall(spec, false);
@@ -164,15 +161,13 @@ export function createBatchStep(spec: CallStepSpec, batch: BatchPlan): StepBody 
         extras: { step: stepId, service, operation },
       });
     }
-    let loaders = requestLoaders.get(ctx.controller);
-    if (loaders === undefined) {
-      loaders = new Map();
-      requestLoaders.set(ctx.controller, loaders);
-    }
-    let loader = loaders.get(batch.group);
+    // The request's loaders live in its memo (FlowContext.memo, emptied when the request ends).
+    const memo = ctx.memo ?? new Map<string, unknown>();
+    const memoKey = `batch\u0000${batch.group}`;
+    let loader = memo.get(memoKey) as DataLoader<unknown, unknown, string> | undefined;
     if (loader === undefined) {
       loader = createLoader(scope, ctx);
-      loaders.set(batch.group, loader);
+      memo.set(memoKey, loader);
     }
     return loader.load(key);
   };

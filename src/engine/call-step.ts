@@ -43,17 +43,15 @@ export function createCallStep(
   sharing: CallSharing = { perRequest: false, singleFlight: false },
 ): StepBody {
   const input = spec.input;
-  if (!sharing.singleFlight && !sharing.perRequest) {
-    // The common case: the output is taken in the call's own settle handler (no extra promise).
-    const call = createServiceCall(spec, raw, outputOf);
-    return (scope, flowCtx: FlowContext) => call(input.evaluate(scope) as Record<string, unknown>, flowCtx);
-  }
-  let call = createServiceCall(spec, raw);
-  if (sharing.singleFlight) call = singleFlight(spec, raw, call);
-  if (sharing.perRequest) call = oncePerRequest(spec, raw, call);
-  return (scope, flowCtx: FlowContext) =>
-    call(input.evaluate(scope) as Record<string, unknown>, flowCtx).then(outputOf);
+  // The output is taken in the call's own settle handler (no extra promise); sharing shares it.
+  let call = createServiceCall(spec, raw, outputOf);
+  if (sharing.singleFlight) call = singleFlight(callKeyPrefix(spec, raw), call);
+  if (sharing.perRequest) call = oncePerRequest(callKeyPrefix(spec, raw), call);
+  return (scope, flowCtx: FlowContext) => call(input.evaluate(scope) as Record<string, unknown>, flowCtx);
 }
+
+/** A call whose answer is `T` (the step's output, or the connector's result). */
+type Call<T> = (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<T>;
 
 /** One call of a step's operation with a given input: the deadline arithmetic, the call, its metrics. */
 export type ServiceCall = (input: Record<string, unknown>, flowCtx: FlowContext) => Promise<ConnectorResult>;
@@ -125,23 +123,23 @@ export function outputOf(result: ConnectorResult): unknown {
   return result.raw === undefined ? result.output : new RawJson(result.raw);
 }
 
-/** The key of an identical call: same service, operation, input (and raw or not). */
-function callKey(spec: CallStepSpec, raw: boolean, input: Record<string, unknown>): string {
-  return `${spec.service}\u0000${spec.operation}\u0000${raw ? 1 : 0}\u0000${JSON.stringify(input)}`;
+/** What the key of an identical call starts with: same service, operation (and raw or not); the input follows. */
+function callKeyPrefix(spec: CallStepSpec, raw: boolean): string {
+  return `${spec.service}\u0000${spec.operation}\u0000${raw ? 1 : 0}\u0000`;
 }
 
-/** Each request's calls by key; they go with the request's controller. */
-const requestCalls = new WeakMap<AbortController, Map<string, Promise<ConnectorResult>>>();
-
-/** Identical calls within one request run once and share the answer (idempotent operations only). */
-function oncePerRequest(spec: CallStepSpec, raw: boolean, call: ServiceCall): ServiceCall {
+/**
+ * Identical calls within one request run once and share the answer (idempotent operations only),
+ * through the request's memo (FlowContext.memo, emptied when the request ends). A first version
+ * kept the calls in a WeakMap keyed by the request's AbortController: answers stayed reachable as
+ * long as anything held the controller after the request, and the forEach bench paid for it in
+ * GC (1,012 vs 774 µs CPU per request against the code before, RSS 311 vs 187 MB).
+ */
+function oncePerRequest<T>(prefix: string, call: Call<T>): Call<T> {
   return (input, flowCtx) => {
-    let calls = requestCalls.get(flowCtx.controller);
-    if (calls === undefined) {
-      calls = new Map();
-      requestCalls.set(flowCtx.controller, calls);
-    }
-    const key = callKey(spec, raw, input);
+    const calls = flowCtx.memo as Map<string, Promise<T>> | undefined;
+    if (calls === undefined) return call(input, flowCtx);
+    const key = prefix + JSON.stringify(input);
     const known = calls.get(key);
     if (known !== undefined) return known;
     const pending = call(input, flowCtx);
@@ -152,7 +150,7 @@ function oncePerRequest(spec: CallStepSpec, raw: boolean, call: ServiceCall): Se
 
 /** A call in flight that several requests wait for. */
 interface Flight {
-  readonly result: Promise<ConnectorResult>;
+  readonly result: Promise<unknown>;
   readonly controller: AbortController;
   waiters: number;
 }
@@ -166,9 +164,9 @@ const flights = new Map<string, Flight>();
  * aborted only when every caller waiting for it has gone; a caller whose own request is
  * cancelled stops waiting at once.
  */
-function singleFlight(spec: CallStepSpec, raw: boolean, call: ServiceCall): ServiceCall {
+function singleFlight<T>(prefix: string, call: Call<T>): Call<T> {
   return (input, flowCtx) => {
-    const key = callKey(spec, raw, input);
+    const key = prefix + JSON.stringify(input);
     let flight = flights.get(key);
     if (flight === undefined) {
       const controller = new AbortController();
@@ -184,7 +182,7 @@ function singleFlight(spec: CallStepSpec, raw: boolean, call: ServiceCall): Serv
     const joined = flight;
     joined.waiters++;
     const signal = flowCtx.controller.signal;
-    return new Promise<ConnectorResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       let left = false;
       const leave = (): void => {
         if (left) return;
@@ -203,7 +201,7 @@ function singleFlight(spec: CallStepSpec, raw: boolean, call: ServiceCall): Serv
       joined.result.then(
         (result) => {
           leave();
-          resolve(result);
+          resolve(result as T);
         },
         (error: unknown) => {
           leave();

@@ -78,6 +78,7 @@ export async function compileEndpoint(
     path: endpoint.path,
     timeoutMs: endpoint.timeout ?? site.defaultTimeoutMs,
     readsBody: readsBody(c),
+    sharesCalls: repeatedCalls.size > 0 || endpoint.flow.some((step) => step.batch !== undefined),
     validateInput: validator.validate,
     flow,
     response,

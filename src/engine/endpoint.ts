@@ -50,6 +50,7 @@ export function createEndpointHandler(
       flowCtx.span = ctx.span;
       flowCtx.tracer = ctx.tracer;
     }
+    if (endpoint.sharesCalls) flowCtx.memo = new Map();
     const signal = ctx.controller.signal;
     // 8 flow run
     try {
@@ -59,6 +60,8 @@ export function createEndpointHandler(
       // deadline error from the flow is that reason with the steps it caught pending named.
       const named = error instanceof ChorusError && error.code === 'CHORUS_DEADLINE_EXCEEDED';
       throw signal.aborted && !named ? signal.reason : error;
+    } finally {
+      flowCtx.memo?.clear();
     }
     if (signal.aborted) throw signal.reason;
     // 9 response, 10 partial marker

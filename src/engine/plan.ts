@@ -25,6 +25,12 @@ export interface FlowContext {
   span?: Span;
   /** The tracer, when tracing is on: each call and code step run gets a span (child of `span`). */
   tracer?: Tracer;
+  /**
+   * What the request's steps share (identical calls, batch loaders), by key: set only for
+   * endpoints that share calls (EndpointPlan.sharesCalls), emptied when the request ends, so
+   * nothing a finished request read stays reachable through whatever still holds its context.
+   */
+  memo?: Map<string, unknown>;
 }
 
 /** A warning recorded when an optional step failed and was skipped or replaced by its fallback. */
@@ -121,6 +127,8 @@ export interface EndpointPlan {
   readonly timeoutMs: number;
   /** Whether any part of the endpoint reads the request body (else the body is not read). */
   readonly readsBody: boolean;
+  /** Whether its steps share calls within a request (identical calls, batches): FlowContext.memo. */
+  readonly sharesCalls: boolean;
   readonly validateInput: InputValidator;
   readonly flow: FlowPlan;
   readonly response: ResponsePlan;
