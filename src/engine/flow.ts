@@ -3,10 +3,11 @@
  * so independent calls run in parallel without anyone writing "parallel". A fatal failure aborts
  * the request's controller, which cancels every call still in flight.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ChorusError, type ErrorCode } from '../errors/catalogue.ts';
 import type { Scope } from '../expressions/cel.ts';
 import { spanTime } from '../observability/span-clock.ts';
+import { runInSpan } from './call-span.ts';
 import type { FlowContext, FlowPlan, FlowScope, FlowWarning, StepPlan } from './plan.ts';
 
 /** Runs every step of a flow; step outputs land in scope.steps. Rejects with the first fatal error. */
@@ -148,27 +149,7 @@ async function executeTraced(step: StepPlan, scope: Scope, ctx: FlowContext): Pr
   );
   if (step.forEach !== undefined && typeof scope.index === 'number')
     span.setAttribute('chorus.item', scope.index);
-  const context = span.spanContext();
-  // The backend sees this call's span as its parent (W3C Trace Context).
-  const traced: FlowContext = {
-    ...ctx,
-    span,
-    propagate: {
-      ...ctx.propagate,
-      traceparent: `00-${context.traceId}-${context.spanId}-0${context.traceFlags & 1}`,
-    },
-  };
-  try {
-    const output = await step.execute(scope, traced);
-    span.end(spanTime());
-    return output;
-  } catch (error) {
-    const code = error instanceof ChorusError ? error.code : 'CHORUS_CODE_STEP_FAILED';
-    span.setAttribute('chorus.error.code', code);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: code });
-    span.end(spanTime());
-    throw error;
-  }
+  return runInSpan(span, ctx, 'CHORUS_CODE_STEP_FAILED', (traced) => step.execute(scope, traced));
 }
 
 function logStep(ctx: FlowContext, step: StepPlan, began: number, error: unknown): void {
