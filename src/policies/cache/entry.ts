@@ -82,6 +82,28 @@ export class Coalescer<T> {
     return this.#inflight.get(key);
   }
 
+  /**
+   * The key's computation, shared: joins the one in flight (its failure rethrown as this caller's
+   * own copy; when its leader went away, this caller computes for itself) or runs `compute` as it.
+   * `onFollow` is told when it joins. A LeaderGone from its own computation is rethrown as its cause.
+   */
+  async share(key: string, compute: () => Promise<T>, onFollow?: () => void): Promise<T> {
+    const pending = this.#inflight.get(key);
+    if (pending) {
+      onFollow?.();
+      try {
+        return await pending;
+      } catch (error) {
+        if (!(error instanceof LeaderGone)) throw ownCopy(error);
+      }
+    }
+    try {
+      return await this.run(key, compute);
+    } catch (error) {
+      throw error instanceof LeaderGone ? error.cause : error;
+    }
+  }
+
   /** Runs `compute` as the key's computation; others find it with pending() until it settles. */
   async run(key: string, compute: () => Promise<T>): Promise<T> {
     const promise = compute();

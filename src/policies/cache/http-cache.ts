@@ -21,7 +21,7 @@ import { ChorusError } from '../../errors/catalogue.ts';
 import { parseUntrustedJson } from '../../json/parse.ts';
 import { markStale } from '../../state/stale-marks.ts';
 import type { StateStore } from '../../state/store.ts';
-import { Coalescer, LeaderGone, ownCopy } from './entry.ts';
+import { Coalescer, LeaderGone } from './entry.ts';
 import type { HttpCachePolicyConfig } from './http-cache-schema.ts';
 
 /** A stored answer: its policy (request and response heads, when stored), the body and how to read it. */
@@ -217,17 +217,9 @@ export function createHttpCachePolicy(config: HttpCachePolicyConfig, ctx: HttpCa
       const request: CachePolicy.Request = { method, url: key, headers: heads };
       // Requests differing only in headers are one computation only when their headers are the same.
       const id = `${key}\u0000${JSON.stringify(heads)}`;
-      const pending = coalescer.pending(id);
-      if (pending) {
-        telemetry.cache(name, 'coalesced');
-        try {
-          return await pending;
-        } catch (error) {
-          if (!(error instanceof LeaderGone)) throw ownCopy(error);
-        }
-      }
-      try {
-        return await coalescer.run(id, async () => {
+      return coalescer.share(
+        id,
+        async () => {
           try {
             return await answer(call, callCtx, key, id, request);
           } catch (error) {
@@ -235,10 +227,9 @@ export function createHttpCachePolicy(config: HttpCachePolicyConfig, ctx: HttpCa
               throw new LeaderGone('the request that was computing left', { cause: error });
             throw error;
           }
-        });
-      } catch (error) {
-        throw error instanceof LeaderGone ? error.cause : error;
-      }
+        },
+        () => telemetry.cache(name, 'coalesced'),
+      );
     };
   };
 }

@@ -15,7 +15,7 @@ import { parseUntrustedJson } from '../../json/parse.ts';
 import { RawJson } from '../../json/raw.ts';
 import type { StateStore } from '../../state/store.ts';
 import type { PolicyRuntime } from '../shared.ts';
-import { Coalescer, LeaderGone, ownCopy } from './entry.ts';
+import { Coalescer, LeaderGone } from './entry.ts';
 import type { InvalidateConfig, StepCacheConfig } from './schema.ts';
 
 /** What wrapping a step needs. */
@@ -119,21 +119,12 @@ function withCache<Run extends StepRun>(
 
   return async (scope, flowCtx) => {
     const storeKey = prefix + keyText(key, scope, 'cache key');
-    const pending = coalescer.pending(storeKey);
-    if (pending) {
-      telemetry.cache(name, 'coalesced');
-      // Another request computes it: its answer or failure is ours, unless that request went away.
-      try {
-        return await pending;
-      } catch (error) {
-        if (!(error instanceof LeaderGone)) throw ownCopy(error);
-      }
-    }
-    try {
-      return await coalescer.run(storeKey, () => lookupOrRun(storeKey, scope, flowCtx));
-    } catch (error) {
-      throw error instanceof LeaderGone ? error.cause : error;
-    }
+    // Another request computing it: its answer or failure is ours, unless that request went away.
+    return coalescer.share(
+      storeKey,
+      () => lookupOrRun(storeKey, scope, flowCtx),
+      () => telemetry.cache(name, 'coalesced'),
+    );
   };
 }
 
