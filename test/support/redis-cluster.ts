@@ -4,15 +4,9 @@
  * `redis-cli --cluster create`, started in a few seconds and removed after. Under CI=true a
  * cluster that cannot start fails the suite; elsewhere it is skipped with one loud line.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from './chorus-process.ts';
-
-const run = promisify(execFile);
+import { cli, redisProcesses, requireRedisSetup, run, waitUntil } from './redis-processes.ts';
 
 /** A running cluster. */
 export interface RedisClusterHandle {
@@ -30,39 +24,18 @@ export interface RedisClusterHandle {
 /** How long a node may be unreachable before its replica takes over (ms). */
 export const NODE_TIMEOUT_MS = 1000;
 
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5000 });
-  return stdout;
-}
-
 /** Starts a six-node cluster; rejects (within ~20 s) when it cannot. */
 export async function startRedisCluster(): Promise<RedisClusterHandle> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'chorus-redis-cluster-'));
-  const processes = new Map<number, ChildProcess>();
-  const stop = async (): Promise<void> => {
-    await Promise.all(
-      [...processes.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }),
-    );
-    await rm(dir, { recursive: true, force: true });
-  };
+  const { dir, processes, server, stop } = await redisProcesses('redis-cluster');
   try {
     const ports: number[] = [];
     for (let i = 0; i < 6; i++) ports.push(await freePort());
     for (const port of ports) {
+      // A replica takes over however old its copy (a fresh cluster's may not have synced yet).
       // biome-ignore format: one flag and its value a line
-      const child = spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1',
+      server(port,
         '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--dir', dir,
-        // A replica takes over however old its copy (a fresh cluster's may not have synced yet).
-        '--cluster-replica-validity-factor', '0',
-        '--save', '', '--appendonly', 'no', '--daemonize', 'no',
-      ], { stdio: 'ignore' });
-      processes.set(port, child);
+        '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--cluster-replica-validity-factor', '0');
     }
     await waitUntil(async () => {
       for (const port of ports) if ((await cli(port, 'ping').catch(() => '')).trim() !== 'PONG') return false;
@@ -134,25 +107,7 @@ export async function startRedisCluster(): Promise<RedisClusterHandle> {
   }
 }
 
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/**
- * Starts a cluster for a suite: the handle, or (outside CI) a skip reason printed once loudly.
- * Under CI=true a cluster that cannot start throws: its tests must run there.
- */
-export async function requireRedisCluster(): Promise<RedisClusterHandle | string> {
-  try {
-    return await startRedisCluster();
-  } catch (error) {
-    const reason = `cannot start a local Redis Cluster (redis-server and redis-cli 7 on PATH): ${(error as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(`${reason} — and CI=true, so its tests cannot be skipped`);
-    console.warn(`SKIP redis cluster tests: ${reason}`);
-    return reason;
-  }
+/** Starts a cluster for a suite: the handle, or (outside CI) a skip reason printed once loudly. */
+export function requireRedisCluster(): Promise<RedisClusterHandle | string> {
+  return requireRedisSetup('Redis Cluster', startRedisCluster);
 }

@@ -4,15 +4,11 @@
  * removed after. Under CI=true one that cannot start fails the suite; elsewhere it is skipped with
  * one loud line.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from './chorus-process.ts';
-
-const run = promisify(execFile);
+import { cli, redisProcesses, requireRedisSetup, waitUntil } from './redis-processes.ts';
 
 /** The master name the sentinel monitors. */
 export const SENTINEL_MASTER = 'chorus-test';
@@ -28,42 +24,11 @@ export interface RedisSentinelHandle {
   stop(): Promise<void>;
 }
 
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5000 });
-  return stdout;
-}
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Starts master, replica and sentinel; rejects (within ~20 s) when it cannot. */
 export async function startRedisSentinel(): Promise<RedisSentinelHandle> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'chorus-redis-sentinel-'));
-  const processes = new Map<number, ChildProcess>();
-  const stop = async (): Promise<void> => {
-    await Promise.all(
-      [...processes.values()].map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }),
-    );
-    await rm(dir, { recursive: true, force: true });
-  };
+  const { dir, processes, server, stop } = await redisProcesses('redis-sentinel');
   try {
     const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
-    const server = (port: number, ...extra: string[]): void => {
-      // biome-ignore format: one flag and its value a line
-      processes.set(port, spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-        '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extra,
-      ], { stdio: 'ignore' }));
-    };
     server(masterPort!);
     server(replicaPort!, '--replicaof', '127.0.0.1', String(masterPort));
     const config = path.join(dir, 'sentinel.conf');
@@ -110,13 +75,6 @@ sentinel parallel-syncs ${SENTINEL_MASTER} 1
 }
 
 /** Starts one for a suite: the handle, or (outside CI) a skip reason printed once loudly. */
-export async function requireRedisSentinel(): Promise<RedisSentinelHandle | string> {
-  try {
-    return await startRedisSentinel();
-  } catch (error) {
-    const reason = `cannot start a local Redis Sentinel (redis-server and redis-cli 7 on PATH): ${(error as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(`${reason} — and CI=true, so its tests cannot be skipped`);
-    console.warn(`SKIP redis sentinel tests: ${reason}`);
-    return reason;
-  }
+export function requireRedisSentinel(): Promise<RedisSentinelHandle | string> {
+  return requireRedisSetup('Redis Sentinel', startRedisSentinel);
 }
